@@ -1,0 +1,201 @@
+//! The handler's one error type. Each variant knows whether a retry can help; that is decided
+//! here and nowhere else, and it is what Lambda sees as the error's type.
+
+use reqwest::StatusCode;
+
+use crate::assign::UnexpectedProfile;
+use crate::event::EventError;
+use crate::okta::OktaError;
+use crate::secret::SecretError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid event")]
+    InvalidEvent(#[from] EventError),
+
+    #[error("failed to get the okta credential")]
+    Secret(#[from] SecretError),
+
+    #[error("no okta group is named {name:?}{}", case_hint(.differing_in_case))]
+    GroupNotFound {
+        name: String,
+        differing_in_case: Vec<String>,
+    },
+
+    #[error("okta has {} groups named {name:?} ({}): rename or remove all but one", ids.len(), ids.join(", "))]
+    AmbiguousGroup { name: String, ids: Vec<String> },
+
+    #[error(
+        "group {group:?} ({group_id}) is not assigned to app {app_id} and \
+         ASSIGN_UNASSIGNED_GROUPS is false: assign the group to the app in okta"
+    )]
+    GroupNotAssigned {
+        group: String,
+        group_id: String,
+        app_id: String,
+    },
+
+    #[error(
+        "okta does not list role {role:?} for app {app_id} yet: in okta, open the app's \
+         provisioning tab and refresh application data, then retry"
+    )]
+    RoleNotImported {
+        role: String,
+        app_id: String,
+        #[source]
+        source: OktaError,
+    },
+
+    #[error("refusing to write the assignment of group {group_id}")]
+    UnexpectedProfile {
+        group_id: String,
+        #[source]
+        source: UnexpectedProfile,
+    },
+
+    #[error("okta's answer to the write of group {group_id} lacks {}", missing.join(", "))]
+    WriteNotConfirmed {
+        group_id: String,
+        missing: Vec<String>,
+    },
+
+    #[error("okta refused to {operation}: the token's admin needs {needs}")]
+    Forbidden {
+        operation: &'static str,
+        needs: &'static str,
+        #[source]
+        source: OktaError,
+    },
+
+    #[error("okta call failed")]
+    Okta(#[source] OktaError),
+}
+
+fn case_hint(differing: &[String]) -> String {
+    if differing.is_empty() {
+        ": create the group, or check GROUP_NAME_TEMPLATE".to_owned()
+    } else {
+        format!(
+            " (names differ only in case: {}; okta group names are matched exactly)",
+            differing.join(", ")
+        )
+    }
+}
+
+impl From<OktaError> for Error {
+    fn from(err: OktaError) -> Self {
+        match &err {
+            OktaError::Status { status, operation, .. } if *status == StatusCode::FORBIDDEN => {
+                let needs = if operation.contains("group assignment") {
+                    "the app admin role for the AWS app (scope okta.apps.manage)"
+                } else {
+                    "read access to groups (scope okta.groups.read)"
+                };
+                Self::Forbidden {
+                    operation,
+                    needs,
+                    source: err,
+                }
+            }
+            _ => Self::Okta(err),
+        }
+    }
+}
+
+impl Error {
+    /// Whether invoking again with the same event can succeed without anyone acting.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::InvalidEvent(_)
+            | Self::AmbiguousGroup { .. }
+            | Self::GroupNotAssigned { .. }
+            | Self::UnexpectedProfile { .. }
+            | Self::Forbidden { .. } => false,
+            Self::GroupNotFound { .. }
+            | Self::RoleNotImported { .. }
+            | Self::WriteNotConfirmed { .. } => true,
+            Self::Secret(err) => err.retryable(),
+            Self::Okta(err) => err.retryable(),
+        }
+    }
+
+    /// A short name of the condition, for logs and Lambda's error type.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidEvent(_) => "InvalidEvent",
+            Self::Secret(_) => "SecretUnavailable",
+            Self::GroupNotFound { .. } => "GroupNotFound",
+            Self::AmbiguousGroup { .. } => "AmbiguousGroup",
+            Self::GroupNotAssigned { .. } => "GroupNotAssigned",
+            Self::RoleNotImported { .. } => "RoleNotImported",
+            Self::UnexpectedProfile { .. } => "UnexpectedProfile",
+            Self::WriteNotConfirmed { .. } => "WriteNotConfirmed",
+            Self::Forbidden { .. } => "OktaForbidden",
+            Self::Okta(_) => "OktaError",
+        }
+    }
+
+    /// Lambda's error type: `Retryable.<Kind>` or `Permanent.<Kind>`.
+    pub fn error_type(&self) -> String {
+        let class = if self.retryable() {
+            "Retryable"
+        } else {
+            "Permanent"
+        };
+        format!("{class}.{}", self.kind())
+    }
+
+    /// The message with every cause, outermost first.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(err: Error) -> Self {
+        Self {
+            error_type: err.error_type(),
+            error_message: err.chain(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lambda_error_type_says_whether_a_retry_can_help() {
+        let missing = Error::GroupNotFound {
+            name: "Ops".into(),
+            differing_in_case: vec![],
+        };
+        assert_eq!(missing.error_type(), "Retryable.GroupNotFound");
+        let ambiguous = Error::AmbiguousGroup {
+            name: "Ops".into(),
+            ids: vec!["00g1".into(), "00g2".into()],
+        };
+        assert_eq!(ambiguous.error_type(), "Permanent.AmbiguousGroup");
+        assert_eq!(
+            ambiguous.to_string(),
+            "okta has 2 groups named \"Ops\" (00g1, 00g2): rename or remove all but one"
+        );
+    }
+
+    #[test]
+    fn chain_includes_the_cause() {
+        let err = Error::from(EventError::Missing { field: "detail" });
+        assert_eq!(
+            err.chain(),
+            "invalid event: event has no `detail`: expected an EventBridge event for a \
+             CloudTrail API call"
+        );
+    }
+}

@@ -1,0 +1,345 @@
+//! The handler: one event in, one decision out. It reads the event, and for a created role
+//! finds the group, reads its assignment, writes the merged assignment and checks Okta's answer.
+//!
+//! It logs one line per decision and returns the decision as JSON; a failure is returned as an
+//! [`Error`] for the caller to log and report.
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::assign::{self, Change, GroupChoice};
+use crate::config::Config;
+use crate::error::Error;
+use crate::event::{self, Intake, RoleCreated, TrustSummary};
+use crate::okta::{GroupQuery, OktaClient, OktaError};
+use crate::secret::{ApiToken, SecretSource, TokenCache};
+
+/// What the handler needs, built once per container.
+pub struct Deps<S> {
+    pub config: Config,
+    pub okta: OktaClient,
+    pub tokens: TokenCache<S>,
+}
+
+impl<S: SecretSource> Deps<S> {
+    pub fn new(config: Config, secrets: S) -> Result<Self, reqwest::Error> {
+        let okta = OktaClient::new(config.okta_org_url.clone(), config.okta_timeout)?;
+        let tokens = TokenCache::new(secrets, config.secret_cache_ttl);
+        Ok(Self {
+            config,
+            okta,
+            tokens,
+        })
+    }
+}
+
+/// The decision taken for an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeKind {
+    /// The role was written to the group's `samlRoles`.
+    Assigned,
+    /// The role was already there: nothing written.
+    AlreadyPresent,
+    /// `DRY_RUN`: the write that would have been made was logged, not made.
+    WouldAssign,
+    /// A relevant event that asks for nothing (the IAM call failed).
+    Skipped,
+    /// An event this function does not act on.
+    Ignored,
+}
+
+/// The invocation's result, as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    pub outcome: OutcomeKind,
+    pub account: Option<String>,
+    pub role: Option<String>,
+    pub path: Option<String>,
+    pub group: Option<String>,
+    pub group_id: Option<String>,
+    pub app_id: Option<String>,
+    pub reason: Option<String>,
+    pub created_assignment: bool,
+    pub saml_roles: Option<Vec<String>>,
+    pub dry_run: bool,
+    pub event_id: Option<String>,
+}
+
+impl Outcome {
+    fn new(outcome: OutcomeKind, event_id: Option<String>) -> Self {
+        Self {
+            outcome,
+            account: None,
+            role: None,
+            path: None,
+            group: None,
+            group_id: None,
+            app_id: None,
+            reason: None,
+            created_assignment: false,
+            saml_roles: None,
+            dry_run: false,
+            event_id,
+        }
+    }
+}
+
+/// Handles one event.
+pub async fn handle<S: SecretSource>(deps: &Deps<S>, event: &Value) -> Result<Outcome, Error> {
+    match event::parse(event)? {
+        Intake::NotRelevant {
+            event_source,
+            event_name,
+            event_id,
+        } => {
+            let reason = format!("{event_name} from {event_source} is not a CreateRole call");
+            tracing::info!(
+                outcome = "ignored",
+                event_source,
+                event_name,
+                event_id = event_id.as_deref(),
+                "event ignored"
+            );
+            Ok(Outcome {
+                reason: Some(reason),
+                ..Outcome::new(OutcomeKind::Ignored, event_id)
+            })
+        }
+        Intake::CallFailed {
+            event_name,
+            error_code,
+            event_id,
+            role,
+        } => {
+            tracing::info!(
+                outcome = "skipped",
+                event_name,
+                error_code,
+                role = role.as_deref(),
+                event_id = event_id.as_deref(),
+                "failed iam call skipped"
+            );
+            Ok(Outcome {
+                role,
+                reason: Some(format!("the {event_name} call failed with {error_code}")),
+                ..Outcome::new(OutcomeKind::Skipped, event_id)
+            })
+        }
+        // Boxed: the assignment future is deep enough to strain the compiler's layout limit.
+        Intake::RoleCreated(created) => Box::pin(assign_role(deps, created)).await,
+    }
+}
+
+async fn assign_role<S: SecretSource>(
+    deps: &Deps<S>,
+    created: RoleCreated,
+) -> Result<Outcome, Error> {
+    let group_name = deps
+        .config
+        .group_name_template
+        .render(&created.role, &created.account);
+    let span = tracing::info_span!(
+        "assign",
+        account = %created.account,
+        role = %created.role,
+        path = %created.path,
+        group = group_name,
+        app_id = deps.config.okta_app_id,
+        event_id = created.event_id.as_deref(),
+    );
+    assign_to_group(deps, created, group_name)
+        .instrument(span)
+        .await
+}
+
+async fn assign_to_group<S: SecretSource>(
+    deps: &Deps<S>,
+    created: RoleCreated,
+    group_name: String,
+) -> Result<Outcome, Error> {
+    let config = &deps.config;
+    let app_id = config.okta_app_id.as_str();
+    let label = created.role.as_str();
+    if created.trust == TrustSummary::NotSaml {
+        tracing::info!(trust = ?created.trust, "role trust policy allows no saml provider");
+    }
+    let mut session = Session::start(&deps.tokens).await?;
+
+    let okta = &deps.okta;
+    let name = group_name.as_str();
+    let (exact, prefix) = session
+        .call(|token| async move {
+            tokio::try_join!(
+                okta.list_groups(&token, GroupQuery::NameEquals(name)),
+                okta.list_groups(&token, GroupQuery::NamePrefix(name)),
+            )
+        })
+        .await?;
+    let group = match assign::choose_group(&group_name, exact.into_iter().chain(prefix)) {
+        GroupChoice::Found { group, passed_over } => {
+            if !passed_over.is_empty() {
+                tracing::info!(group_id = group.id, ?passed_over, "imported groups of the same name passed over");
+            }
+            group
+        }
+        GroupChoice::NotFound { differing_in_case } => {
+            return Err(Error::GroupNotFound {
+                name: group_name,
+                differing_in_case,
+            });
+        }
+        GroupChoice::Ambiguous { ids } => {
+            return Err(Error::AmbiguousGroup {
+                name: group_name,
+                ids,
+            });
+        }
+    };
+    let group_id = group.id.as_str();
+
+    let existing = session
+        .call(|token| async move { okta.get_assignment(&token, app_id, group_id).await })
+        .await?;
+    if existing.is_none() && !config.assign_unassigned_groups {
+        return Err(Error::GroupNotAssigned {
+            group: group_name,
+            group_id: group.id,
+            app_id: app_id.to_owned(),
+        });
+    }
+    let change = assign::add_role(existing.as_ref(), label).map_err(|source| {
+        Error::UnexpectedProfile {
+            group_id: group.id.clone(),
+            source,
+        }
+    })?;
+
+    let mut outcome = Outcome {
+        account: Some(created.account.to_string()),
+        role: Some(created.role.to_string()),
+        path: Some(created.path.to_string()),
+        group: Some(group_name.clone()),
+        group_id: Some(group.id.clone()),
+        app_id: Some(app_id.to_owned()),
+        dry_run: config.dry_run,
+        ..Outcome::new(OutcomeKind::AlreadyPresent, created.event_id.clone())
+    };
+    let (body, creates) = match change {
+        Change::AlreadyPresent { saml_roles } => {
+            tracing::info!(outcome = "already_present", group_id, "role already assigned");
+            outcome.reason = Some("the role is already in the group's samlRoles".to_owned());
+            outcome.saml_roles = Some(saml_roles);
+            return Ok(outcome);
+        }
+        Change::Write { body, creates } => (body, creates),
+    };
+    let proposed = assign::saml_roles(&body.profile).unwrap_or_default();
+    if config.dry_run {
+        tracing::info!(
+            outcome = "would_assign",
+            group_id,
+            creates_assignment = creates,
+            saml_roles = ?proposed,
+            "dry run: write not made"
+        );
+        outcome.outcome = OutcomeKind::WouldAssign;
+        outcome.created_assignment = creates;
+        outcome.reason = Some("DRY_RUN is set: the write was not made".to_owned());
+        outcome.saml_roles = Some(proposed);
+        return Ok(outcome);
+    }
+
+    let body = &body;
+    let stored = session
+        .call(|token| async move { okta.put_assignment(&token, app_id, group_id, body).await })
+        .await
+        .map_err(|err| match err {
+            Error::Okta(source) if is_unknown_role(&source) => Error::RoleNotImported {
+                role: label.to_owned(),
+                app_id: app_id.to_owned(),
+                source,
+            },
+            other => other,
+        })?;
+    let missing = assign::missing_after_write(body, &stored);
+    if !missing.is_empty() {
+        return Err(Error::WriteNotConfirmed {
+            group_id: group.id,
+            missing,
+        });
+    }
+    let stored_roles = assign::saml_roles(&stored.profile).unwrap_or_default();
+    tracing::info!(
+        outcome = "assigned",
+        group_id,
+        created_assignment = creates,
+        saml_roles = ?stored_roles,
+        "role assigned"
+    );
+    outcome.outcome = OutcomeKind::Assigned;
+    outcome.created_assignment = creates;
+    outcome.saml_roles = Some(stored_roles);
+    Ok(outcome)
+}
+
+/// Okta's answer to a `samlRoles` value it has not imported: a 400 validation error.
+fn is_unknown_role(err: &OktaError) -> bool {
+    err.status() == Some(reqwest::StatusCode::BAD_REQUEST) && err.error_code() == Some("E0000001")
+}
+
+/// One invocation's use of the credential: on Okta's 401 the secret is read again once (it
+/// may have been rotated) and the call made once more.
+struct Session<'a, S> {
+    tokens: &'a TokenCache<S>,
+    token: ApiToken,
+    refreshed: bool,
+}
+
+impl<'a, S: SecretSource> Session<'a, S> {
+    async fn start(tokens: &'a TokenCache<S>) -> Result<Self, Error> {
+        Ok(Self {
+            tokens,
+            token: tokens.token().await?,
+            refreshed: false,
+        })
+    }
+
+    async fn call<T, F, Fut>(&mut self, call: F) -> Result<T, Error>
+    where
+        F: Fn(ApiToken) -> Fut,
+        Fut: Future<Output = Result<T, OktaError>>,
+    {
+        match call(self.token.clone()).await {
+            Err(err) if err.is_unauthorized() && !self.refreshed => {
+                tracing::info!("okta refused the token, reading the secret again");
+                self.refreshed = true;
+                self.token = self.tokens.refresh(&self.token).await?;
+                call(self.token.clone()).await.map_err(Error::from)
+            }
+            result => result.map_err(Error::from),
+        }
+    }
+}
+
+/// The Lambda entry: handles the event, logs a failure once with its cause chain, and
+/// reports it with a type that says whether a retry can help.
+pub async fn lambda<S: SecretSource>(
+    deps: &Deps<S>,
+    event: lambda_runtime::LambdaEvent<Value>,
+) -> Result<Outcome, lambda_runtime::Diagnostic> {
+    handle(deps, &event.payload).await.map_err(|err| {
+        tracing::error!(
+            outcome = "failed",
+            error_type = err.error_type(),
+            retryable = err.retryable(),
+            error = err.chain(),
+            "event failed"
+        );
+        err.into()
+    })
+}

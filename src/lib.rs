@@ -1,0 +1,16 @@
+//! okta-role-sync: when an IAM role is created, add it to the `samlRoles` of the matching Okta
+//! group in the AWS Account Federation app, keeping everything that was there.
+
+pub mod assign;
+pub mod config;
+pub mod error;
+pub mod event;
+pub mod handler;
+pub mod naming;
+pub mod okta;
+pub mod role;
+pub mod secret;
+
+pub use config::Config;
+pub use error::Error;
+pub use handler::{Deps, Outcome, OutcomeKind, handle};

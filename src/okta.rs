@@ -1,0 +1,450 @@
+//! The Okta Management API client: the few endpoints the function calls, with each response's
+//! status checked before its body is read and Okta's error body turned into a typed error.
+//!
+//! The base URL is injected, every request carries a timeout, and pagination follows the
+//! `Link: rel="next"` URL Okta gives (never one built here), only on the org's own origin so
+//! that the token is never sent elsewhere.
+
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap};
+use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::secret::ApiToken;
+
+/// A group as the groups API lists it; only the fields used here.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Group {
+    pub id: String,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    pub profile: GroupProfile,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct GroupProfile {
+    pub name: String,
+}
+
+/// A group's assignment to an app. The profile is kept whole, since a write replaces it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Assignment {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub priority: Option<i64>,
+    #[serde(default)]
+    pub profile: Map<String, Value>,
+}
+
+/// The body of a write: only what Okta lets a client set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssignmentWrite {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    pub profile: Map<String, Value>,
+}
+
+/// Okta's error body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub error_code: String,
+    #[serde(default)]
+    pub error_summary: String,
+    #[serde(default)]
+    pub error_id: String,
+    #[serde(default)]
+    pub error_causes: Vec<ErrorCause>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorCause {
+    #[serde(default)]
+    pub error_summary: String,
+}
+
+/// A failed call to Okta.
+#[derive(Debug, thiserror::Error)]
+pub enum OktaError {
+    /// Okta answered with an error status.
+    #[error("okta answered {status} to {operation}{}", describe(.body))]
+    Status {
+        operation: &'static str,
+        status: StatusCode,
+        /// Okta's error body, when the answer had one (a gateway's HTML page does not).
+        body: Option<ErrorBody>,
+        request_id: Option<String>,
+    },
+    /// No answer: connection refused or reset, or the request timed out.
+    #[error("failed to {operation}: no answer from okta")]
+    Transport {
+        operation: &'static str,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A success status with a body that is not what the endpoint documents.
+    #[error("failed to {operation}: okta's answer could not be read")]
+    Decode {
+        operation: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A pagination link that leaves the org.
+    #[error("failed to {operation}: okta's next-page link {link:?} leaves the org's origin")]
+    ForeignLink {
+        operation: &'static str,
+        link: String,
+    },
+}
+
+fn describe(body: &Option<ErrorBody>) -> String {
+    match body {
+        None => String::new(),
+        Some(body) => {
+            let causes: Vec<&str> = body
+                .error_causes
+                .iter()
+                .map(|c| c.error_summary.as_str())
+                .filter(|s| !s.is_empty())
+                .collect();
+            let mut text = format!(": {} {}", body.error_code, body.error_summary);
+            if !causes.is_empty() {
+                text.push_str(&format!(" ({})", causes.join("; ")));
+            }
+            if !body.error_id.is_empty() {
+                text.push_str(&format!(" [errorId {}]", body.error_id));
+            }
+            text
+        }
+    }
+}
+
+impl OktaError {
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn error_code(&self) -> Option<&str> {
+        match self {
+            Self::Status {
+                body: Some(body), ..
+            } => Some(body.error_code.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Whether asking again later can succeed: rate limits, server faults and lost answers.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => {
+                *status == StatusCode::TOO_MANY_REQUESTS
+                    || *status == StatusCode::REQUEST_TIMEOUT
+                    || status.is_server_error()
+            }
+            Self::Transport { .. } => true,
+            Self::Decode { .. } | Self::ForeignLink { .. } => false,
+        }
+    }
+
+    pub fn is_unauthorized(&self) -> bool {
+        self.status() == Some(StatusCode::UNAUTHORIZED)
+    }
+}
+
+/// A lookup of groups by name.
+#[derive(Debug, Clone, Copy)]
+pub enum GroupQuery<'a> {
+    /// `search=profile.name eq "NAME"`: exact, complete, but eventually consistent.
+    NameEquals(&'a str),
+    /// `q=NAME`: a starts-with match that sees new groups at once, at most 300 results.
+    NamePrefix(&'a str),
+}
+
+/// The largest page Okta serves for group searches.
+const SEARCH_PAGE: u32 = 200;
+/// The most groups a `q` lookup returns; it has no further pages.
+const PREFIX_LIMIT: u32 = 300;
+
+#[derive(Debug, Clone)]
+pub struct OktaClient {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl OktaClient {
+    pub fn new(base: Url, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!("okta-role-sync/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http, base })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// Groups matching `query`, every page of them.
+    pub async fn list_groups(
+        &self,
+        token: &ApiToken,
+        query: GroupQuery<'_>,
+    ) -> Result<Vec<Group>, OktaError> {
+        const OP: &str = "list groups";
+        let mut url = self.url("/api/v1/groups");
+        match query {
+            GroupQuery::NameEquals(name) => {
+                let expression = format!("profile.name eq \"{}\"", escape_search_value(name));
+                url.query_pairs_mut()
+                    .append_pair("search", &expression)
+                    .append_pair("limit", &SEARCH_PAGE.to_string());
+            }
+            GroupQuery::NamePrefix(name) => {
+                url.query_pairs_mut()
+                    .append_pair("q", name)
+                    .append_pair("limit", &PREFIX_LIMIT.to_string());
+            }
+        }
+        let mut groups = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next.take() {
+            let (headers, body) = self.send(OP, Method::GET, url, token, None).await?;
+            let page: Vec<Group> =
+                serde_json::from_slice(&body).map_err(|source| OktaError::Decode {
+                    operation: OP,
+                    source,
+                })?;
+            groups.extend(page);
+            next = self.next_link(OP, &headers)?;
+        }
+        Ok(groups)
+    }
+
+    /// The group's assignment to the app, or `None` when the group is not assigned (404).
+    pub async fn get_assignment(
+        &self,
+        token: &ApiToken,
+        app_id: &str,
+        group_id: &str,
+    ) -> Result<Option<Assignment>, OktaError> {
+        const OP: &str = "read group assignment";
+        let url = self.assignment_url(app_id, group_id);
+        match self.send(OP, Method::GET, url, token, None).await {
+            Ok((_, body)) => serde_json::from_slice(&body)
+                .map(Some)
+                .map_err(|source| OktaError::Decode {
+                    operation: OP,
+                    source,
+                }),
+            Err(err)
+                if err.status() == Some(StatusCode::NOT_FOUND)
+                    && err.error_code() == Some("E0000007") =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Writes the whole assignment (creating it if missing) and returns what Okta stored.
+    pub async fn put_assignment(
+        &self,
+        token: &ApiToken,
+        app_id: &str,
+        group_id: &str,
+        write: &AssignmentWrite,
+    ) -> Result<Assignment, OktaError> {
+        const OP: &str = "write group assignment";
+        let url = self.assignment_url(app_id, group_id);
+        let body = serde_json::to_vec(write).map_err(|source| OktaError::Decode {
+            operation: OP,
+            source,
+        })?;
+        let (_, body) = self.send(OP, Method::PUT, url, token, Some(body)).await?;
+        serde_json::from_slice(&body).map_err(|source| OktaError::Decode {
+            operation: OP,
+            source,
+        })
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut url = self.base.clone();
+        url.set_path(path);
+        url
+    }
+
+    fn assignment_url(&self, app_id: &str, group_id: &str) -> Url {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .expect("an http(s) base URL has path segments")
+            .clear()
+            .extend(["api", "v1", "apps", app_id, "groups", group_id]);
+        url
+    }
+
+    async fn send(
+        &self,
+        operation: &'static str,
+        method: Method,
+        url: Url,
+        token: &ApiToken,
+        body: Option<Vec<u8>>,
+    ) -> Result<(HeaderMap, bytes::Bytes), OktaError> {
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .header(header::AUTHORIZATION, token.authorization())
+            .header(header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|source| OktaError::Transport { operation, source })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let request_id = headers
+            .get("x-okta-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|source| OktaError::Transport { operation, source })?;
+        tracing::debug!(
+            method = %method,
+            path = url.path(),
+            status = status.as_u16(),
+            okta_request_id = request_id.as_deref().unwrap_or(""),
+            rate_limit_remaining = header_text(&headers, "x-rate-limit-remaining"),
+            "okta call"
+        );
+        if status.is_success() {
+            Ok((headers, body))
+        } else {
+            Err(OktaError::Status {
+                operation,
+                status,
+                body: serde_json::from_slice::<ErrorBody>(&body)
+                    .ok()
+                    .filter(|b| !b.error_code.is_empty()),
+                request_id,
+            })
+        }
+    }
+
+    fn next_link(
+        &self,
+        operation: &'static str,
+        headers: &HeaderMap,
+    ) -> Result<Option<Url>, OktaError> {
+        let Some(link) = headers
+            .get_all(header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find_map(next_target)
+        else {
+            return Ok(None);
+        };
+        match Url::parse(&link) {
+            Ok(url) if url.origin() == self.base.origin() => Ok(Some(url)),
+            _ => Err(OktaError::ForeignLink { operation, link }),
+        }
+    }
+}
+
+/// The target of one `<url>; rel="next"` link value.
+fn next_target(link: &str) -> Option<String> {
+    let (target, params) = link.trim().split_once(';')?;
+    let is_next = params.split(';').any(|p| {
+        let p = p.trim().replace(' ', "");
+        p == "rel=\"next\"" || p == "rel=next"
+    });
+    let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+    is_next.then(|| target.to_owned())
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Escapes a value for a double-quoted string in a search expression.
+fn escape_search_value(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_link_is_found_among_several_link_values() {
+        let header = r#"<https://example.okta.com/api/v1/groups?limit=200>; rel="self""#;
+        assert_eq!(next_target(header), None);
+        let next = r#" <https://example.okta.com/api/v1/groups?after=00g2&limit=200>; rel="next""#;
+        assert_eq!(
+            next_target(next).as_deref(),
+            Some("https://example.okta.com/api/v1/groups?after=00g2&limit=200")
+        );
+    }
+
+    #[test]
+    fn search_values_escape_quotes_and_backslashes() {
+        assert_eq!(escape_search_value(r#"a"b\c"#), r#"a\"b\\c"#);
+    }
+
+    #[test]
+    fn status_error_text_carries_okta_code_summary_and_causes() {
+        let err = OktaError::Status {
+            operation: "write group assignment",
+            status: StatusCode::BAD_REQUEST,
+            body: Some(ErrorBody {
+                error_code: "E0000001".into(),
+                error_summary: "Api validation failed: samlRoles".into(),
+                error_id: "oae1".into(),
+                error_causes: vec![ErrorCause {
+                    error_summary: "samlRoles: Does not match allowed values: X".into(),
+                }],
+            }),
+            request_id: None,
+        };
+        assert_eq!(
+            err.to_string(),
+            "okta answered 400 Bad Request to write group assignment: E0000001 Api validation \
+             failed: samlRoles (samlRoles: Does not match allowed values: X) [errorId oae1]"
+        );
+    }
+
+    #[test]
+    fn server_faults_and_rate_limits_are_retryable_client_faults_are_not() {
+        let status = |code: u16| OktaError::Status {
+            operation: "x",
+            status: StatusCode::from_u16(code).unwrap(),
+            body: None,
+            request_id: None,
+        };
+        assert!(status(429).retryable());
+        assert!(status(500).retryable());
+        assert!(status(502).retryable());
+        assert!(!status(400).retryable());
+        assert!(!status(403).retryable());
+    }
+}
