@@ -1,0 +1,370 @@
+//! What the integration tests run against: moto's server for Secrets Manager, the Okta
+//! simulator, and prism in front of the simulator checking every request and response
+//! against Okta's published spec. Each is started once per test binary; each test gets its own
+//! Okta org (selected by its token) and its own secret, so tests run in parallel.
+//!
+//! Child processes are started through `sh` with a pipe on stdin: when the test binary exits,
+//! the pipe closes and the shell stops the child, so no server outlives the run.
+
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use okta_role_sync::secret::{SecretError, SecretSource, SecretsManager};
+use okta_role_sync::{Config, Deps};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub const APP_ID: &str = "0oa1awsfed000000test";
+pub const ACCOUNT: &str = "111122223333";
+
+struct Services {
+    moto: String,
+    sim: String,
+    prism: String,
+    _children: Mutex<Vec<Child>>,
+}
+
+static SERVICES: OnceLock<Services> = OnceLock::new();
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn tool(env_var: &str, local: &str, what: &str) -> PathBuf {
+    if let Ok(path) = std::env::var(env_var) {
+        return PathBuf::from(path);
+    }
+    let path = root().join(local);
+    assert!(
+        path.exists(),
+        "{what} is not installed at {}: run scripts/setup (or set {env_var})",
+        path.display()
+    );
+    path
+}
+
+/// Starts `program args` under a shell that stops it when our stdin pipe closes.
+fn spawn_tied(program: &Path, args: &[&str], log: &Path) -> Child {
+    let mut command = format!("exec 3<&0 0</dev/null; \"{}\"", program.display());
+    for arg in args {
+        command.push_str(&format!(" '{arg}'"));
+    }
+    command.push_str(&format!(
+        " >'{log}' 2>&1 & pid=$!; cat <&3 >/dev/null; kill $pid 2>/dev/null; wait $pid",
+        log = log.display()
+    ));
+    Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("failed to start {}: {e}", program.display()))
+}
+
+fn wait_for_port(port: u16, what: &str, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = std::fs::read_to_string(log).unwrap_or_default();
+    panic!("{what} did not listen on port {port} within 60 s; its log:\n{output}");
+}
+
+fn services() -> &'static Services {
+    SERVICES.get_or_init(|| {
+        let logs = root().join("target").join("test-services");
+        std::fs::create_dir_all(&logs).expect("a log folder under target/");
+        let mut children = Vec::new();
+
+        let moto_port = free_port();
+        let moto_log = logs.join("moto.log");
+        let moto = tool("MOTO_SERVER", ".venv/bin/moto_server", "moto_server");
+        children.push(spawn_tied(
+            &moto,
+            &["-H", "127.0.0.1", "-p", &moto_port.to_string()],
+            &moto_log,
+        ));
+
+        let sim_addr: SocketAddr = okta_sim::spawn_in_background(okta_sim::Simulator::new());
+
+        let prism_port = free_port();
+        let prism_log = logs.join("prism.log");
+        let prism = tool("PRISM", "node_modules/.bin/prism", "prism");
+        let spec = root().join("contract/okta-management-subset.json");
+        let spec = spec.to_string_lossy().into_owned();
+        let upstream = format!("http://{sim_addr}");
+        children.push(spawn_tied(
+            &prism,
+            &[
+                "proxy",
+                "--errors",
+                &spec,
+                &upstream,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &prism_port.to_string(),
+            ],
+            &prism_log,
+        ));
+        wait_for_port(moto_port, "moto_server", &moto_log);
+        wait_for_port(prism_port, "prism", &prism_log);
+
+        Services {
+            moto: format!("http://127.0.0.1:{moto_port}"),
+            sim: upstream,
+            prism: format!("http://127.0.0.1:{prism_port}"),
+            _children: Mutex::new(children),
+        }
+    })
+}
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A Secrets Manager client on moto.
+pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
+    let config = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .endpoint_url(&services().moto)
+        .build();
+    aws_sdk_secretsmanager::Client::from_conf(config)
+}
+
+/// The real Secrets Manager adapter, counting its reads.
+#[derive(Clone)]
+pub struct CountingSecrets {
+    inner: Arc<SecretsManager>,
+    reads: Arc<AtomicUsize>,
+}
+
+impl CountingSecrets {
+    pub fn reads(&self) -> usize {
+        self.reads.load(Ordering::SeqCst)
+    }
+}
+
+impl SecretSource for CountingSecrets {
+    async fn read(&self) -> Result<SecretString, SecretError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.read().await
+    }
+
+    fn secret_id(&self) -> &str {
+        self.inner.secret_id()
+    }
+}
+
+/// One test's world: an Okta org in the simulator and a secret holding its token.
+pub struct World {
+    pub token: String,
+    pub secret_id: String,
+    pub secrets: CountingSecrets,
+    http: reqwest::Client,
+}
+
+/// A seed with the test app; `groups` and `assignments` as given.
+pub fn seed(roles: &[&str], groups: Value, assignments: Value) -> Value {
+    json!({
+        "apps": [{
+            "id": APP_ID,
+            "name": "amazon_aws",
+            "label": "AWS Account Federation",
+            "roles": roles,
+            "settings": {"app": {
+                "identityProviderArn": format!("arn:aws:iam::{ACCOUNT}:saml-provider/Okta"),
+                "useGroupMapping": false
+            }}
+        }],
+        "groups": groups,
+        "assignments": assignments,
+    })
+}
+
+impl World {
+    /// A new org from `seed` (its token is set here) and a secret holding the token as a bare
+    /// string.
+    pub async fn new(seed: Value) -> Self {
+        Self::with_secret(seed, str::to_owned).await
+    }
+
+    /// As [`World::new`], with the secret's text made from the org's token.
+    pub async fn with_secret(mut seed: Value, secret_text: impl FnOnce(&str) -> String) -> Self {
+        let services = services();
+        let token = unique("test-token");
+        seed["tokens"] = json!([token]);
+        let http = reqwest::Client::new();
+        let response = http
+            .post(format!("{}/__sim/orgs", services.sim))
+            .json(&seed)
+            .send()
+            .await
+            .expect("simulator reachable");
+        assert!(
+            response.status().is_success(),
+            "seeding the simulator failed: {}",
+            response.text().await.unwrap_or_default()
+        );
+        let secret_id = unique("okta-role-sync/test");
+        secrets_client()
+            .create_secret()
+            .name(&secret_id)
+            .secret_string(secret_text(&token))
+            .send()
+            .await
+            .expect("moto creates the secret");
+        let secrets = CountingSecrets {
+            inner: Arc::new(SecretsManager::new(secrets_client(), &secret_id)),
+            reads: Arc::new(AtomicUsize::new(0)),
+        };
+        Self {
+            token,
+            secret_id,
+            secrets,
+            http,
+        }
+    }
+
+    /// The handler's dependencies, configured by `vars` on top of this world's defaults.
+    pub fn deps(&self, vars: &[(&str, &str)]) -> Deps<CountingSecrets> {
+        let mut env: Vec<(String, String)> = vec![
+            ("OKTA_ORG_URL".into(), services().prism.clone()),
+            ("OKTA_APP_ID".into(), APP_ID.into()),
+            ("OKTA_SECRET_ID".into(), self.secret_id.clone()),
+        ];
+        env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let config = Config::from_lookup(|name| {
+            env.iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+        .expect("valid test configuration");
+        Deps::new(config, self.secrets.clone()).expect("okta client builds")
+    }
+
+    pub async fn rotate_secret(&self, text: &str) {
+        secrets_client()
+            .put_secret_value()
+            .secret_id(&self.secret_id)
+            .secret_string(text)
+            .send()
+            .await
+            .expect("moto stores the new secret value");
+    }
+
+    async fn sim_get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", services().sim))
+            .header("Authorization", format!("SSWS {}", self.token))
+            .send()
+            .await
+            .expect("simulator reachable")
+            .json()
+            .await
+            .expect("simulator answers JSON")
+    }
+
+    /// Every Okta API request the org received: `[{method, path, query, status, bucket}]`.
+    pub async fn requests(&self) -> Vec<Value> {
+        match self.sim_get("/__sim/requests").await {
+            Value::Array(items) => items,
+            other => panic!("unexpected request log {other}"),
+        }
+    }
+
+    pub async fn writes(&self) -> usize {
+        self.requests()
+            .await
+            .iter()
+            .filter(|r| r["method"] != "GET")
+            .count()
+    }
+
+    /// The stored assignment of `group_id` to the test app, if any.
+    pub async fn assignment(&self, group_id: &str) -> Option<Value> {
+        let state = self.sim_get("/__sim/state").await;
+        state["assignments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["appId"] == APP_ID && a["groupId"] == group_id)
+            .cloned()
+    }
+
+    pub async fn saml_roles(&self, group_id: &str) -> Vec<String> {
+        self.assignment(group_id)
+            .await
+            .and_then(|a| serde_json::from_value(a["profile"]["samlRoles"].clone()).ok())
+            .unwrap_or_default()
+    }
+
+    /// Imports a role into the app, as an admin's "Refresh Application Data" would.
+    pub async fn import_role(&self, role: &str) {
+        let response = self
+            .http
+            .post(format!("{}/__sim/apps/{APP_ID}/roles", services().sim))
+            .header("Authorization", format!("SSWS {}", self.token))
+            .json(&json!({"role": role}))
+            .send()
+            .await
+            .expect("simulator reachable");
+        assert!(response.status().is_success());
+    }
+}
+
+/// A fixture from `events/`, the same files `sam local invoke -e` and `cargo lambda invoke`
+/// use.
+pub fn event(name: &str) -> Value {
+    let path = root().join("events").join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("event fixtures are JSON")
+}
+
+/// A fixture from `tests/fixtures/`.
+pub fn fixture(path: &str) -> Value {
+    let path = root().join("tests/fixtures").join(path);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("fixtures are JSON")
+}
+
+/// The names of the files in a fixtures folder.
+pub fn fixture_names(folder: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("tests/fixtures").join(folder))
+        .expect("fixture folder exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    names
+}
