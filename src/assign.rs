@@ -78,7 +78,10 @@ pub enum Change {
     /// The role is already in `samlRoles`: nothing to write.
     AlreadyPresent { saml_roles: Vec<String> },
     /// Write this body; `creates` when the group had no assignment.
-    Write { body: AssignmentWrite, creates: bool },
+    Write {
+        body: AssignmentWrite,
+        creates: bool,
+    },
 }
 
 /// The assignment's profile cannot be merged safely.
@@ -200,7 +203,10 @@ mod tests {
     fn the_same_group_from_two_lookups_counts_once() {
         let choice = choose_group(
             "Ops",
-            [group("00g1", "Ops", OKTA_GROUP), group("00g1", "Ops", OKTA_GROUP)],
+            [
+                group("00g1", "Ops", OKTA_GROUP),
+                group("00g1", "Ops", OKTA_GROUP),
+            ],
         );
         assert!(matches!(choice, GroupChoice::Found { .. }));
     }
@@ -209,7 +215,10 @@ mod tests {
     fn two_okta_groups_with_the_name_are_ambiguous_and_named() {
         let choice = choose_group(
             "Ops",
-            [group("00g9", "Ops", OKTA_GROUP), group("00g1", "Ops", OKTA_GROUP)],
+            [
+                group("00g9", "Ops", OKTA_GROUP),
+                group("00g1", "Ops", OKTA_GROUP),
+            ],
         );
         assert_eq!(
             choice,
@@ -223,7 +232,10 @@ mod tests {
     fn okta_group_is_preferred_over_an_imported_group_of_the_same_name() {
         let choice = choose_group(
             "Ops",
-            [group("00gA", "Ops", "APP_GROUP"), group("00gO", "Ops", OKTA_GROUP)],
+            [
+                group("00gA", "Ops", "APP_GROUP"),
+                group("00gO", "Ops", OKTA_GROUP),
+            ],
         );
         assert_eq!(
             choice,
@@ -301,7 +313,10 @@ mod tests {
 
     #[test]
     fn missing_or_null_saml_roles_start_an_empty_list() {
-        for profile in [json!({"role": "X"}), json!({"role": "X", "samlRoles": null})] {
+        for profile in [
+            json!({"role": "X"}),
+            json!({"role": "X", "samlRoles": null}),
+        ] {
             let existing = assignment(json!({"priority": 1, "profile": profile}));
             let Change::Write { body, .. } = add_role(Some(&existing), "R").unwrap() else {
                 panic!("expected a write")
@@ -323,7 +338,10 @@ mod tests {
     fn a_stored_answer_missing_a_sent_role_is_detected() {
         let sent = AssignmentWrite {
             priority: Some(0),
-            profile: json!({"samlRoles": ["A", "B"]}).as_object().unwrap().clone(),
+            profile: json!({"samlRoles": ["A", "B"]})
+                .as_object()
+                .unwrap()
+                .clone(),
         };
         let stored = assignment(json!({"profile": {"samlRoles": ["A"]}}));
         assert_eq!(missing_after_write(&sent, &stored), vec!["B".to_owned()]);

@@ -97,7 +97,12 @@ impl Config {
                 Self::DEFAULT_SECRET_CACHE_TTL,
                 0..=86_400,
             )?,
-            okta_timeout: seconds(&get, "OKTA_TIMEOUT_SECONDS", Self::DEFAULT_OKTA_TIMEOUT, 1..=300)?,
+            okta_timeout: seconds(
+                &get,
+                "OKTA_TIMEOUT_SECONDS",
+                Self::DEFAULT_OKTA_TIMEOUT,
+                1..=300,
+            )?,
         })
     }
 }
@@ -208,14 +213,21 @@ mod tests {
     #[test]
     fn missing_app_id_names_the_variable() {
         let err = config(&[("OKTA_APP_ID", "")]).unwrap_err();
-        assert!(err.to_string().starts_with("OKTA_APP_ID is not set"), "{err}");
+        assert!(
+            err.to_string().starts_with("OKTA_APP_ID is not set"),
+            "{err}"
+        );
     }
 
     #[test]
     fn plain_http_org_url_is_refused_unless_loopback() {
         let err = config(&[("OKTA_ORG_URL", "http://example.okta.com")]).unwrap_err();
         assert!(err.to_string().contains("OKTA_ORG_URL"), "{err}");
-        for local in ["http://127.0.0.1:8080", "http://localhost:4010", "http://[::1]:9"] {
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:4010",
+            "http://[::1]:9",
+        ] {
             assert!(config(&[("OKTA_ORG_URL", local)]).is_ok(), "{local}");
         }
     }
@@ -229,13 +241,20 @@ mod tests {
     #[test]
     fn unreadable_boolean_names_the_variable() {
         let err = config(&[("DRY_RUN", "sometimes")]).unwrap_err();
-        assert_eq!(err.to_string(), "DRY_RUN is invalid: \"sometimes\" is not true or false");
+        assert_eq!(
+            err.to_string(),
+            "DRY_RUN is invalid: \"sometimes\" is not true or false"
+        );
     }
 
     #[test]
     fn bad_group_name_template_names_the_variable() {
         let err = config(&[("GROUP_NAME_TEMPLATE", "aws_{account}")]).unwrap_err();
-        assert!(err.to_string().starts_with("GROUP_NAME_TEMPLATE is invalid"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("GROUP_NAME_TEMPLATE is invalid"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -85,11 +85,15 @@ fn case_hint(differing: &[String]) -> String {
 impl From<OktaError> for Error {
     fn from(err: OktaError) -> Self {
         match &err {
-            OktaError::Status { status, operation, .. } if *status == StatusCode::FORBIDDEN => {
+            OktaError::Status {
+                status, operation, ..
+            } if *status == StatusCode::FORBIDDEN => {
                 let needs = if operation.contains("group assignment") {
-                    "the app admin role for the AWS app (scope okta.apps.manage)"
+                    "the right to manage the AWS app's assignments (admin permission \
+                     okta.apps.assignment.manage; oauth scope okta.apps.manage)"
                 } else {
-                    "read access to groups (scope okta.groups.read)"
+                    "the right to read groups (admin permission okta.groups.read; oauth scope \
+                     okta.groups.read)"
                 };
                 Self::Forbidden {
                     operation,

@@ -23,6 +23,7 @@ pub enum Intake {
         event_name: String,
         error_code: String,
         event_id: Option<String>,
+        account: Option<AccountId>,
         role: Option<String>,
     },
     /// A CloudTrail event this function does not act on.
@@ -30,6 +31,7 @@ pub enum Intake {
         event_source: String,
         event_name: String,
         event_id: Option<String>,
+        account: Option<AccountId>,
     },
 }
 
@@ -89,12 +91,12 @@ pub fn parse(event: &Value) -> Result<Intake, EventError> {
     let envelope = event.as_object().ok_or(EventError::NotAnObject {
         found: json_kind(event),
     })?;
-    if let Some(detail_type) = opt_str(envelope, "detail-type", "detail-type")? {
-        if detail_type != CLOUDTRAIL_DETAIL_TYPE {
-            return Err(EventError::UnsupportedDetailType {
-                found: detail_type.to_owned(),
-            });
-        }
+    if let Some(detail_type) = opt_str(envelope, "detail-type", "detail-type")?
+        && detail_type != CLOUDTRAIL_DETAIL_TYPE
+    {
+        return Err(EventError::UnsupportedDetailType {
+            found: detail_type.to_owned(),
+        });
     }
     let detail = req_object(envelope, "detail", "detail")?;
     let event_source = req_str(detail, "eventSource", "detail.eventSource")?;
@@ -108,6 +110,7 @@ pub fn parse(event: &Value) -> Result<Intake, EventError> {
             event_source: event_source.to_owned(),
             event_name: event_name.to_owned(),
             event_id,
+            account: account(envelope, detail).ok(),
         });
     }
 
@@ -126,6 +129,7 @@ pub fn parse(event: &Value) -> Result<Intake, EventError> {
             event_name: event_name.to_owned(),
             error_code,
             event_id,
+            account: account(envelope, detail).ok(),
             role,
         });
     }
@@ -506,6 +510,7 @@ mod tests {
                 event_name: "CreateRole".into(),
                 error_code: "EntityAlreadyExists".into(),
                 event_id: Some("e1c7d2a4-3b5f-4d6e-9a8b-000000001004".into()),
+                account: AccountId::parse("111122223333").ok(),
                 role: Some("PlatformAdmin".into()),
             }
         );
@@ -514,7 +519,9 @@ mod tests {
     #[test]
     fn delete_role_is_not_relevant() {
         let intake = parse(&fixture(include_str!("../events/delete-role.json"))).unwrap();
-        assert!(matches!(intake, Intake::NotRelevant { event_name, .. } if event_name == "DeleteRole"));
+        assert!(
+            matches!(intake, Intake::NotRelevant { event_name, .. } if event_name == "DeleteRole")
+        );
     }
 
     #[test]
@@ -595,13 +602,22 @@ mod tests {
         ];
         for (text, expected) in cases {
             let err = parse(&fixture(text)).unwrap_err().to_string();
-            assert!(err.starts_with(expected), "{err:?} should start with {expected:?}");
+            assert!(
+                err.starts_with(expected),
+                "{err:?} should start with {expected:?}"
+            );
         }
     }
 
     #[test]
     fn constants_of_every_json_kind_are_errors() {
-        for value in [json!(null), json!(true), json!(7), json!("x"), json!([1, 2])] {
+        for value in [
+            json!(null),
+            json!(true),
+            json!(7),
+            json!("x"),
+            json!([1, 2]),
+        ] {
             assert!(matches!(parse(&value), Err(EventError::NotAnObject { .. })));
         }
     }
@@ -675,12 +691,20 @@ mod tests {
         let policy = json!({"Statement": {"Effect": "Allow", "Action": ["sts:AssumeRoleWithSAML"],
             "Principal": {"Federated": ["arn:aws:iam::111122223333:saml-provider/Okta"]}}});
         let text = policy.to_string();
-        let encoded = percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC)
-            .to_string();
+        let encoded =
+            percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
         for document in [policy.clone(), json!(text), json!(encoded)] {
-            assert_eq!(trust_summary(Some(&document)), TrustSummary::Saml, "{document}");
+            assert_eq!(
+                trust_summary(Some(&document)),
+                TrustSummary::Saml,
+                "{document}"
+            );
         }
-        assert_eq!(trust_summary(Some(&json!("not a policy"))), TrustSummary::Unknown);
+        assert_eq!(
+            trust_summary(Some(&json!("not a policy"))),
+            TrustSummary::Unknown
+        );
         assert_eq!(trust_summary(None), TrustSummary::Unknown);
     }
 

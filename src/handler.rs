@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::event::{self, Intake, RoleCreated, TrustSummary};
 use crate::okta::{GroupQuery, OktaClient, OktaError};
+use crate::role::AccountId;
 use crate::secret::{ApiToken, SecretSource, TokenCache};
 
 /// What the handler needs, built once per container.
@@ -96,16 +97,19 @@ pub async fn handle<S: SecretSource>(deps: &Deps<S>, event: &Value) -> Result<Ou
             event_source,
             event_name,
             event_id,
+            account,
         } => {
             let reason = format!("{event_name} from {event_source} is not a CreateRole call");
             tracing::info!(
                 outcome = "ignored",
                 event_source,
                 event_name,
+                account = account.as_ref().map(AccountId::as_str),
                 event_id = event_id.as_deref(),
                 "event ignored"
             );
             Ok(Outcome {
+                account: account.map(|a| a.to_string()),
                 reason: Some(reason),
                 ..Outcome::new(OutcomeKind::Ignored, event_id)
             })
@@ -114,17 +118,20 @@ pub async fn handle<S: SecretSource>(deps: &Deps<S>, event: &Value) -> Result<Ou
             event_name,
             error_code,
             event_id,
+            account,
             role,
         } => {
             tracing::info!(
                 outcome = "skipped",
                 event_name,
                 error_code,
+                account = account.as_ref().map(AccountId::as_str),
                 role = role.as_deref(),
                 event_id = event_id.as_deref(),
                 "failed iam call skipped"
             );
             Ok(Outcome {
+                account: account.map(|a| a.to_string()),
                 role,
                 reason: Some(format!("the {event_name} call failed with {error_code}")),
                 ..Outcome::new(OutcomeKind::Skipped, event_id)
@@ -183,7 +190,11 @@ async fn assign_to_group<S: SecretSource>(
     let group = match assign::choose_group(&group_name, exact.into_iter().chain(prefix)) {
         GroupChoice::Found { group, passed_over } => {
             if !passed_over.is_empty() {
-                tracing::info!(group_id = group.id, ?passed_over, "imported groups of the same name passed over");
+                tracing::info!(
+                    group_id = group.id,
+                    ?passed_over,
+                    "imported groups of the same name passed over"
+                );
             }
             group
         }
@@ -212,12 +223,11 @@ async fn assign_to_group<S: SecretSource>(
             app_id: app_id.to_owned(),
         });
     }
-    let change = assign::add_role(existing.as_ref(), label).map_err(|source| {
-        Error::UnexpectedProfile {
+    let change =
+        assign::add_role(existing.as_ref(), label).map_err(|source| Error::UnexpectedProfile {
             group_id: group.id.clone(),
             source,
-        }
-    })?;
+        })?;
 
     let mut outcome = Outcome {
         account: Some(created.account.to_string()),
@@ -231,7 +241,11 @@ async fn assign_to_group<S: SecretSource>(
     };
     let (body, creates) = match change {
         Change::AlreadyPresent { saml_roles } => {
-            tracing::info!(outcome = "already_present", group_id, "role already assigned");
+            tracing::info!(
+                outcome = "already_present",
+                group_id,
+                "role already assigned"
+            );
             outcome.reason = Some("the role is already in the group's samlRoles".to_owned());
             outcome.saml_roles = Some(saml_roles);
             return Ok(outcome);

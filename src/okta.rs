@@ -78,7 +78,7 @@ pub enum OktaError {
         operation: &'static str,
         status: StatusCode,
         /// Okta's error body, when the answer had one (a gateway's HTML page does not).
-        body: Option<ErrorBody>,
+        body: Option<Box<ErrorBody>>,
         request_id: Option<String>,
     },
     /// No answer: connection refused or reset, or the request timed out.
@@ -103,7 +103,7 @@ pub enum OktaError {
     },
 }
 
-fn describe(body: &Option<ErrorBody>) -> String {
+fn describe(body: &Option<Box<ErrorBody>>) -> String {
     match body {
         None => String::new(),
         Some(body) => {
@@ -240,12 +240,14 @@ impl OktaClient {
         const OP: &str = "read group assignment";
         let url = self.assignment_url(app_id, group_id);
         match self.send(OP, Method::GET, url, token, None).await {
-            Ok((_, body)) => serde_json::from_slice(&body)
-                .map(Some)
-                .map_err(|source| OktaError::Decode {
-                    operation: OP,
-                    source,
-                }),
+            Ok((_, body)) => {
+                serde_json::from_slice(&body)
+                    .map(Some)
+                    .map_err(|source| OktaError::Decode {
+                        operation: OP,
+                        source,
+                    })
+            }
             Err(err)
                 if err.status() == Some(StatusCode::NOT_FOUND)
                     && err.error_code() == Some("E0000007") =>
@@ -340,7 +342,8 @@ impl OktaClient {
                 status,
                 body: serde_json::from_slice::<ErrorBody>(&body)
                     .ok()
-                    .filter(|b| !b.error_code.is_empty()),
+                    .filter(|b| !b.error_code.is_empty())
+                    .map(Box::new),
                 request_id,
             })
         }
@@ -416,14 +419,14 @@ mod tests {
         let err = OktaError::Status {
             operation: "write group assignment",
             status: StatusCode::BAD_REQUEST,
-            body: Some(ErrorBody {
+            body: Some(Box::new(ErrorBody {
                 error_code: "E0000001".into(),
                 error_summary: "Api validation failed: samlRoles".into(),
                 error_id: "oae1".into(),
                 error_causes: vec![ErrorCause {
                     error_summary: "samlRoles: Does not match allowed values: X".into(),
                 }],
-            }),
+            })),
             request_id: None,
         };
         assert_eq!(

@@ -159,7 +159,9 @@ pub fn parse_token(secret_id: &str, text: &SecretString) -> Result<ApiToken, Sec
         return Err(malformed("the token is empty"));
     }
     if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(malformed("the token contains whitespace or control characters"));
+        return Err(malformed(
+            "the token contains whitespace or control characters",
+        ));
     }
     Ok(ApiToken(SecretString::from(token)))
 }
@@ -188,10 +190,10 @@ impl<S: SecretSource> TokenCache<S> {
     /// The cached token, reading the secret if there is none or it is older than the TTL.
     pub async fn token(&self) -> Result<ApiToken, SecretError> {
         let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref() {
-            if c.read_at.elapsed() < self.ttl {
-                return Ok(c.token.clone());
-            }
+        if let Some(c) = cached.as_ref()
+            && c.read_at.elapsed() < self.ttl
+        {
+            return Ok(c.token.clone());
         }
         self.read_into(&mut cached).await
     }
@@ -200,10 +202,10 @@ impl<S: SecretSource> TokenCache<S> {
     /// already refreshed it).
     pub async fn refresh(&self, stale: &ApiToken) -> Result<ApiToken, SecretError> {
         let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref() {
-            if c.token.0.expose_secret() != stale.0.expose_secret() {
-                return Ok(c.token.clone());
-            }
+        if let Some(c) = cached.as_ref()
+            && c.token.0.expose_secret() != stale.0.expose_secret()
+        {
+            return Ok(c.token.clone());
         }
         self.read_into(&mut cached).await
     }

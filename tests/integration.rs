@@ -23,20 +23,18 @@ fn group(id: &str, name: &str) -> Value {
 /// The usual org: group PlatformAdmin assigned with two roles, a prefix decoy, and an
 /// unassigned DataEngineer group.
 async fn usual_world() -> World {
-    World::new(
-        seed(
-            ROLES,
-            json!([
-                group("00gplatformadmin0001", "PlatformAdmin"),
-                group("00gplatformadminteam", "PlatformAdminTeam"),
-                group("00gdataengineer00001", "DataEngineer"),
-            ]),
-            json!([{
-                "appId": helpers::APP_ID, "groupId": "00gplatformadmin0001", "priority": 4,
-                "profile": {"role": "ReadOnly", "samlRoles": ["ReadOnly", "BillingViewer"]}
-            }]),
-        ),
-    )
+    World::new(seed(
+        ROLES,
+        json!([
+            group("00gplatformadmin0001", "PlatformAdmin"),
+            group("00gplatformadminteam", "PlatformAdminTeam"),
+            group("00gdataengineer00001", "DataEngineer"),
+        ]),
+        json!([{
+            "appId": helpers::APP_ID, "groupId": "00gplatformadmin0001", "priority": 4,
+            "profile": {"role": "ReadOnly", "samlRoles": ["ReadOnly", "BillingViewer"]}
+        }]),
+    ))
     .await
 }
 
@@ -100,28 +98,33 @@ async fn second_delivery_of_the_same_event_writes_nothing() {
         world.saml_roles("00gplatformadmin0001").await,
         ["ReadOnly", "BillingViewer", "PlatformAdmin"]
     );
-    assert_eq!(world.secrets.reads(), 1, "the token is cached per container");
+    assert_eq!(
+        world.secrets.reads(),
+        1,
+        "the token is cached per container"
+    );
 }
 
 #[tokio::test]
 async fn role_name_with_every_allowed_punctuation_reaches_its_exact_group() {
     let name = "Data.Eng+Ops=Team,Read@Only_v-2";
     // If '+' were sent unencoded Okta would read a space and could match the decoy.
-    let world = World::new(
-        seed(
-            ROLES,
-            json!([
-                group("00gpunctuationdecoy1", "Data.Eng Ops=Team,Read@Only_v-2"),
-                group("00gpunctuationgroup1", name),
-            ]),
-            json!([]),
-        ),
-    )
+    let world = World::new(seed(
+        ROLES,
+        json!([
+            group("00gpunctuationdecoy1", "Data.Eng Ops=Team,Read@Only_v-2"),
+            group("00gpunctuationgroup1", name),
+        ]),
+        json!([]),
+    ))
     .await;
 
-    let outcome = handle(&world.deps(&[]), &event("create-role-path-punctuation.json"))
-        .await
-        .unwrap();
+    let outcome = handle(
+        &world.deps(&[]),
+        &event("create-role-path-punctuation.json"),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(outcome.outcome, OutcomeKind::Assigned);
     assert_eq!(outcome.group_id.as_deref(), Some("00gpunctuationgroup1"));
@@ -136,16 +139,14 @@ async fn role_name_with_every_allowed_punctuation_reaches_its_exact_group() {
 
 #[tokio::test]
 async fn prefix_only_matches_are_not_the_group_and_nothing_is_written() {
-    let world = World::new(
-        seed(
-            ROLES,
-            json!([
-                group("00gdataengineeradmin", "DataEngineerAdmin"),
-                group("00gdataengineerread1", "DataEngineer_ReadOnly"),
-            ]),
-            json!([]),
-        ),
-    )
+    let world = World::new(seed(
+        ROLES,
+        json!([
+            group("00gdataengineeradmin", "DataEngineerAdmin"),
+            group("00gdataengineerread1", "DataEngineer_ReadOnly"),
+        ]),
+        json!([]),
+    ))
     .await;
 
     let err = handle(&world.deps(&[]), &event("create-role-terraform-saml.json"))
@@ -159,16 +160,14 @@ async fn prefix_only_matches_are_not_the_group_and_nothing_is_written() {
 
 #[tokio::test]
 async fn two_groups_with_the_exact_name_are_ambiguous_and_nothing_is_written() {
-    let world = World::new(
-        seed(
-            ROLES,
-            json!([
-                group("00gdataengineer0000a", "DataEngineer"),
-                group("00gdataengineer0000b", "DataEngineer"),
-            ]),
-            json!([]),
-        ),
-    )
+    let world = World::new(seed(
+        ROLES,
+        json!([
+            group("00gdataengineer0000a", "DataEngineer"),
+            group("00gdataengineer0000b", "DataEngineer"),
+        ]),
+        json!([]),
+    ))
     .await;
 
     let err = handle(&world.deps(&[]), &event("create-role-terraform-saml.json"))
@@ -192,7 +191,10 @@ async fn group_not_yet_visible_to_search_is_found_by_prefix_lookup() {
         .unwrap();
 
     assert_eq!(outcome.outcome, OutcomeKind::Assigned);
-    assert_eq!(world.saml_roles("00gdataengineer00001").await, ["DataEngineer"]);
+    assert_eq!(
+        world.saml_roles("00gdataengineer00001").await,
+        ["DataEngineer"]
+    );
 }
 
 #[tokio::test]
@@ -205,7 +207,10 @@ async fn unassigned_group_gets_an_assignment_with_the_role() {
 
     assert_eq!(outcome.outcome, OutcomeKind::Assigned);
     assert!(outcome.created_assignment);
-    assert_eq!(world.saml_roles("00gdataengineer00001").await, ["DataEngineer"]);
+    assert_eq!(
+        world.saml_roles("00gdataengineer00001").await,
+        ["DataEngineer"]
+    );
 }
 
 #[tokio::test]
@@ -218,29 +223,33 @@ async fn unassigned_group_is_an_error_when_assignment_creation_is_off() {
         .unwrap_err();
 
     assert_eq!(err.error_type(), "Permanent.GroupNotAssigned");
-    assert!(err.to_string().contains("ASSIGN_UNASSIGNED_GROUPS"), "{err}");
+    assert!(
+        err.to_string().contains("ASSIGN_UNASSIGNED_GROUPS"),
+        "{err}"
+    );
     assert_eq!(world.writes().await, 0);
 }
 
 #[tokio::test]
 async fn role_okta_has_not_imported_is_retryable_and_removes_nothing() {
-    let world = World::new(
-        seed(
-            &["ReadOnly", "BillingViewer"],
-            json!([group("00gplatformadmin0001", "PlatformAdmin")]),
-            json!([{
-                "appId": helpers::APP_ID, "groupId": "00gplatformadmin0001", "priority": 0,
-                "profile": {"role": "ReadOnly", "samlRoles": ["ReadOnly", "BillingViewer"]}
-            }]),
-        ),
-    )
+    let world = World::new(seed(
+        &["ReadOnly", "BillingViewer"],
+        json!([group("00gplatformadmin0001", "PlatformAdmin")]),
+        json!([{
+            "appId": helpers::APP_ID, "groupId": "00gplatformadmin0001", "priority": 0,
+            "profile": {"role": "ReadOnly", "samlRoles": ["ReadOnly", "BillingViewer"]}
+        }]),
+    ))
     .await;
     let deps = world.deps(&[]);
 
     let err = handle(&deps, &event("create-role.json")).await.unwrap_err();
 
     assert_eq!(err.error_type(), "Retryable.RoleNotImported");
-    assert!(err.to_string().contains("refresh application data"), "{err}");
+    assert!(
+        err.to_string().contains("refresh application data"),
+        "{err}"
+    );
     assert_eq!(
         world.saml_roles("00gplatformadmin0001").await,
         ["ReadOnly", "BillingViewer"]
@@ -258,7 +267,9 @@ async fn role_okta_has_not_imported_is_retryable_and_removes_nothing() {
 #[tokio::test]
 async fn rotated_token_is_read_again_once_after_okta_says_401() {
     let world = usual_world().await;
-    world.rotate_secret("an-old-token-okta-no-longer-takes").await;
+    world
+        .rotate_secret("an-old-token-okta-no-longer-takes")
+        .await;
     let deps = world.deps(&[]);
     deps.tokens.token().await.unwrap();
     world.rotate_secret(&world.token).await;
@@ -286,7 +297,11 @@ async fn token_okta_keeps_refusing_fails_after_one_reread() {
 
 #[tokio::test]
 async fn secret_holding_json_with_api_token_works() {
-    let seed = seed(ROLES, json!([group("00gplatformadmin0001", "PlatformAdmin")]), json!([]));
+    let seed = seed(
+        ROLES,
+        json!([group("00gplatformadmin0001", "PlatformAdmin")]),
+        json!([]),
+    );
     let world = World::with_secret(seed, |token| json!({"apiToken": token}).to_string()).await;
 
     let outcome = handle(&world.deps(&[]), &event("create-role.json"))
@@ -307,7 +322,11 @@ async fn missing_secret_is_a_permanent_error_and_okta_is_not_called() {
     let err = handle(&deps, &event("create-role.json")).await.unwrap_err();
 
     assert_eq!(err.error_type(), "Permanent.SecretUnavailable");
-    assert!(err.chain().contains("ResourceNotFoundException"), "{}", err.chain());
+    assert!(
+        err.chain().contains("ResourceNotFoundException"),
+        "{}",
+        err.chain()
+    );
     assert!(world.requests().await.is_empty());
 }
 
@@ -315,14 +334,23 @@ async fn missing_secret_is_a_permanent_error_and_okta_is_not_called() {
 async fn dry_run_reads_everything_and_writes_nothing() {
     let world = usual_world().await;
 
-    let outcome = handle(&world.deps(&[("DRY_RUN", "true")]), &event("create-role.json"))
-        .await
-        .unwrap();
+    let outcome = handle(
+        &world.deps(&[("DRY_RUN", "true")]),
+        &event("create-role.json"),
+    )
+    .await
+    .unwrap();
 
     assert_eq!(outcome.outcome, OutcomeKind::WouldAssign);
     assert_eq!(
         outcome.saml_roles.as_deref(),
-        Some(&["ReadOnly".to_owned(), "BillingViewer".into(), "PlatformAdmin".into()][..])
+        Some(
+            &[
+                "ReadOnly".to_owned(),
+                "BillingViewer".into(),
+                "PlatformAdmin".into()
+            ][..]
+        )
     );
     assert_eq!(world.writes().await, 0);
     assert!(!world.requests().await.is_empty());
@@ -330,23 +358,27 @@ async fn dry_run_reads_everything_and_writes_nothing() {
 
 #[tokio::test]
 async fn group_name_template_with_account_picks_the_prefixed_group() {
-    let world = World::new(
-        seed(
-            ROLES,
-            json!([
-                group("00gplainplatformadm1", "PlatformAdmin"),
-                group("00gaccountplatform01", "aws_111122223333_PlatformAdmin"),
-            ]),
-            json!([]),
-        ),
-    )
+    let world = World::new(seed(
+        ROLES,
+        json!([
+            group("00gplainplatformadm1", "PlatformAdmin"),
+            group("00gaccountplatform01", "aws_111122223333_PlatformAdmin"),
+        ]),
+        json!([]),
+    ))
     .await;
     let deps = world.deps(&[("GROUP_NAME_TEMPLATE", "aws_{account}_{role}")]);
 
     let outcome = handle(&deps, &event("create-role.json")).await.unwrap();
 
-    assert_eq!(outcome.group.as_deref(), Some("aws_111122223333_PlatformAdmin"));
-    assert_eq!(world.saml_roles("00gaccountplatform01").await, ["PlatformAdmin"]);
+    assert_eq!(
+        outcome.group.as_deref(),
+        Some("aws_111122223333_PlatformAdmin")
+    );
+    assert_eq!(
+        world.saml_roles("00gaccountplatform01").await,
+        ["PlatformAdmin"]
+    );
     assert!(world.assignment("00gplainplatformadm1").await.is_none());
 }
 
@@ -389,7 +421,11 @@ async fn invalid_events_fail_clearly_without_reading_the_secret_or_calling_okta(
             .await
             .unwrap_err();
         assert_eq!(err.error_type(), "Permanent.InvalidEvent", "{name}");
-        assert!(err.chain().starts_with("invalid event: event"), "{name}: {}", err.chain());
+        assert!(
+            err.chain().starts_with("invalid event: event"),
+            "{name}: {}",
+            err.chain()
+        );
     }
     assert_eq!(world.secrets.reads(), 0);
     assert!(world.requests().await.is_empty());
@@ -401,11 +437,20 @@ async fn every_sample_event_is_handled_without_error_or_with_a_named_wait() {
     let deps = world.deps(&[]);
     let expected = [
         ("create-role.json", Ok(OutcomeKind::Assigned)),
-        ("create-role-cloudformation.json", Err("Retryable.GroupNotFound")),
+        (
+            "create-role-cloudformation.json",
+            Err("Retryable.GroupNotFound"),
+        ),
         ("create-role-terraform-saml.json", Ok(OutcomeKind::Assigned)),
         ("create-role-failed.json", Ok(OutcomeKind::Skipped)),
-        ("create-role-path-punctuation.json", Err("Retryable.GroupNotFound")),
-        ("create-role-legacy-console.json", Err("Retryable.GroupNotFound")),
+        (
+            "create-role-path-punctuation.json",
+            Err("Retryable.GroupNotFound"),
+        ),
+        (
+            "create-role-legacy-console.json",
+            Err("Retryable.GroupNotFound"),
+        ),
         ("delete-role.json", Ok(OutcomeKind::Ignored)),
     ];
     for (name, want) in expected {

@@ -220,6 +220,8 @@ impl World {
         let services = services();
         let token = unique("test-token");
         seed["tokens"] = json!([token]);
+        // Links in answers (pagination, `_links`) must name the address the client called.
+        seed["baseUrl"] = json!(services.prism);
         let http = reqwest::Client::new();
         let response = http
             .post(format!("{}/__sim/orgs", services.sim))
@@ -268,6 +270,11 @@ impl World {
         })
         .expect("valid test configuration");
         Deps::new(config, self.secrets.clone()).expect("okta client builds")
+    }
+
+    /// The simulator's own address, without prism in front (for benchmarks).
+    pub fn sim_url(&self) -> &'static str {
+        &services().sim
     }
 
     pub async fn rotate_secret(&self, text: &str) {

@@ -1,0 +1,320 @@
+//! The seed format: one org's tokens, limits, apps, groups and assignments, as JSON or Rust.
+//!
+//! The same shape describes an org when it is created and when its state is read back
+//! (`GET /__sim/state`), so a test can compare the two directly.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One Okta org (tenant) of the simulator.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgSeed {
+    /// SSWS API tokens that authenticate as this org; unique across orgs.
+    pub tokens: Vec<String>,
+    /// Added delay before every Okta API response.
+    #[serde(default)]
+    pub latency_ms: u64,
+    #[serde(default)]
+    pub rate_limits: RateLimits,
+    /// Where absolute links (`_links`, `Link` headers) point, such as
+    /// `https://example.okta.com` or a proxy in front of the simulator; by default
+    /// `http://` and the request's `Host` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub apps: Vec<AppSeed>,
+    #[serde(default)]
+    pub groups: Vec<GroupSeed>,
+    #[serde(default)]
+    pub assignments: Vec<AssignmentSeed>,
+}
+
+/// Requests per minute per org for each bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimits {
+    /// Every `/api/v1/apps…` path.
+    #[serde(default = "default_apps_limit")]
+    pub apps: u32,
+    /// Every `/api/v1/groups…` path.
+    #[serde(default = "default_groups_limit")]
+    pub groups: u32,
+}
+
+fn default_apps_limit() -> u32 {
+    100
+}
+
+fn default_groups_limit() -> u32 {
+    500
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            apps: default_apps_limit(),
+            groups: default_groups_limit(),
+        }
+    }
+}
+
+/// An app instance; the simulator serves them all as SAML 2.0 apps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppSeed {
+    /// Generated (`0oa…`) when missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default = "default_app_name")]
+    pub name: String,
+    #[serde(default = "default_app_label")]
+    pub label: String,
+    #[serde(default)]
+    pub status: AppStatus,
+    /// The roles Okta has imported: the values `samlRoles` (and `role`) accept.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// The app's `settings` object; an `app` object is added when missing.
+    #[serde(default = "default_settings")]
+    pub settings: Value,
+}
+
+fn default_app_name() -> String {
+    "amazon_aws".to_string()
+}
+
+fn default_app_label() -> String {
+    "AWS Account Federation".to_string()
+}
+
+fn default_settings() -> Value {
+    Value::Object(Map::from_iter([(
+        "app".to_string(),
+        Value::Object(Map::new()),
+    )]))
+}
+
+impl Default for AppSeed {
+    fn default() -> Self {
+        AppSeed {
+            id: None,
+            name: default_app_name(),
+            label: default_app_label(),
+            status: AppStatus::default(),
+            roles: Vec::new(),
+            settings: default_settings(),
+        }
+    }
+}
+
+impl AppSeed {
+    /// An AWS Account Federation app with the given id and imported roles.
+    pub fn aws(id: &str, roles: &[&str]) -> Self {
+        AppSeed {
+            id: Some(id.to_string()),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            ..AppSeed::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AppStatus {
+    #[default]
+    Active,
+    Inactive,
+}
+
+impl AppStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppStatus::Active => "ACTIVE",
+            AppStatus::Inactive => "INACTIVE",
+        }
+    }
+}
+
+/// A group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupSeed {
+    /// Generated (`00g…`) when missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(rename = "type", default)]
+    pub kind: GroupType,
+    #[serde(default)]
+    pub description: String,
+    /// `false`: not yet visible to `search=` (Okta's search index is eventually consistent).
+    #[serde(default = "default_searchable")]
+    pub searchable: bool,
+}
+
+fn default_searchable() -> bool {
+    true
+}
+
+impl GroupSeed {
+    /// A searchable `OKTA_GROUP` with a generated id.
+    pub fn named(name: &str) -> Self {
+        GroupSeed {
+            id: None,
+            name: name.to_string(),
+            kind: GroupType::OktaGroup,
+            description: String::new(),
+            searchable: true,
+        }
+    }
+
+    /// The same group with a fixed id.
+    pub fn with_id(mut self, id: &str) -> Self {
+        self.id = Some(id.to_string());
+        self
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GroupType {
+    #[default]
+    OktaGroup,
+    AppGroup,
+    BuiltIn,
+}
+
+impl GroupType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupType::OktaGroup => "OKTA_GROUP",
+            GroupType::AppGroup => "APP_GROUP",
+            GroupType::BuiltIn => "BUILT_IN",
+        }
+    }
+}
+
+/// A group's assignment to an app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssignmentSeed {
+    pub app_id: String,
+    pub group_id: String,
+    /// The next free priority of the app when missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    #[serde(default)]
+    pub profile: Map<String, Value>,
+}
+
+impl AssignmentSeed {
+    pub fn new(app_id: &str, group_id: &str, profile: Value) -> Self {
+        AssignmentSeed {
+            app_id: app_id.to_string(),
+            group_id: group_id.to_string(),
+            priority: None,
+            profile: match profile {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            },
+        }
+    }
+}
+
+/// Why a seed was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeedError {
+    NoTokens,
+    EmptyToken,
+    /// `baseUrl` is not an `http://` or `https://` URL without query or fragment.
+    InvalidBaseUrl(String),
+    /// The token already authenticates another org (or appears twice in the seed).
+    TokenInUse(String),
+    DuplicateAppId(String),
+    DuplicateGroupId(String),
+    EmptyId,
+    /// `settings` is not a JSON object, or its `app` is not one.
+    SettingsNotObject(String),
+    UnknownApp(String),
+    UnknownGroup(String),
+    DuplicateAssignment {
+        app_id: String,
+        group_id: String,
+    },
+    NegativePriority {
+        app_id: String,
+        group_id: String,
+    },
+}
+
+impl fmt::Display for SeedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SeedError::NoTokens => write!(f, "an org needs at least one token"),
+            SeedError::EmptyToken => write!(f, "a token is empty"),
+            SeedError::InvalidBaseUrl(url) => {
+                write!(f, "baseUrl {url:?} is not an http:// or https:// URL")
+            }
+            SeedError::TokenInUse(t) => write!(f, "token {t:?} is already in use"),
+            SeedError::DuplicateAppId(id) => write!(f, "app id {id} appears twice"),
+            SeedError::DuplicateGroupId(id) => write!(f, "group id {id} appears twice"),
+            SeedError::EmptyId => write!(f, "an id is empty"),
+            SeedError::SettingsNotObject(id) => {
+                write!(
+                    f,
+                    "settings of app {id} must be an object with an object `app`"
+                )
+            }
+            SeedError::UnknownApp(id) => write!(f, "assignment names unknown app {id}"),
+            SeedError::UnknownGroup(id) => write!(f, "assignment names unknown group {id}"),
+            SeedError::DuplicateAssignment { app_id, group_id } => {
+                write!(f, "group {group_id} is assigned to app {app_id} twice")
+            }
+            SeedError::NegativePriority { app_id, group_id } => {
+                write!(
+                    f,
+                    "assignment of {group_id} to {app_id} has a negative priority"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for SeedError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_minimal_seed_gets_the_documented_defaults() {
+        let seed: OrgSeed = serde_json::from_value(json!({
+            "tokens": ["t"],
+            "apps": [{"roles": ["ReadOnly"]}],
+            "groups": [{"name": "G"}]
+        }))
+        .unwrap();
+        assert_eq!(
+            seed.rate_limits,
+            RateLimits {
+                apps: 100,
+                groups: 500
+            }
+        );
+        assert_eq!(seed.latency_ms, 0);
+        assert_eq!(seed.apps[0].name, "amazon_aws");
+        assert_eq!(seed.apps[0].settings, json!({"app": {}}));
+        assert_eq!(seed.groups[0].kind, GroupType::OktaGroup);
+        assert!(seed.groups[0].searchable);
+    }
+
+    #[test]
+    fn a_misspelt_seed_field_is_refused() {
+        let err = serde_json::from_value::<OrgSeed>(json!({"tokens": ["t"], "group": []}));
+        assert!(err.is_err());
+    }
+}
