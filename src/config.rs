@@ -7,6 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::naming::GroupNameTemplate;
+use crate::queues::QueueUrls;
 
 /// Everything the function is told by its environment.
 #[derive(Debug, Clone)]
@@ -26,6 +27,13 @@ pub struct Config {
     pub secret_cache_ttl: Duration,
     /// The timeout of one Okta request.
     pub okta_timeout: Duration,
+    /// The queues of the deployed design; without them a wait is returned as an error.
+    pub queues: Option<QueueUrls>,
+    /// How long an event may wait (for its group, for Okta to import the role) before it is
+    /// parked for an operator.
+    pub max_wait: Duration,
+    /// The first delay between attempts of a waiting event; it doubles up to 15 minutes.
+    pub retry_base_delay: Duration,
 }
 
 /// A variable that is missing or holds a value the function cannot use.
@@ -46,6 +54,8 @@ pub enum ConfigError {
 impl Config {
     pub const DEFAULT_SECRET_CACHE_TTL: Duration = Duration::from_secs(300);
     pub const DEFAULT_OKTA_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+    pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_secs(60);
 
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -103,8 +113,62 @@ impl Config {
                 Self::DEFAULT_OKTA_TIMEOUT,
                 1..=300,
             )?,
+            queues: queues(&get)?,
+            max_wait: seconds(
+                &get,
+                "MAX_WAIT_SECONDS",
+                Self::DEFAULT_MAX_WAIT,
+                0..=1_209_600,
+            )?,
+            retry_base_delay: seconds(
+                &get,
+                "RETRY_BASE_DELAY_SECONDS",
+                Self::DEFAULT_RETRY_BASE_DELAY,
+                0..=900,
+            )?,
         })
     }
+}
+
+/// The three queue URLs, all or none.
+fn queues(get: &impl Fn(&str) -> Option<String>) -> Result<Option<QueueUrls>, ConfigError> {
+    const NAMES: [&str; 3] = ["WORK_QUEUE_URL", "DELAY_QUEUE_URL", "PARKED_QUEUE_URL"];
+    let values = NAMES.map(get);
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    if let Some(index) = values.iter().position(Option::is_none) {
+        return Err(ConfigError::Missing {
+            variable: NAMES[index],
+            hint: "the three queue URLs are set together, or none of them",
+        });
+    }
+    for (name, value) in NAMES.iter().zip(&values) {
+        let value = value.as_deref().unwrap_or_default();
+        if Url::parse(value).is_err() {
+            return Err(ConfigError::Invalid {
+                variable: name,
+                reason: format!("{value:?} is not a queue URL"),
+            });
+        }
+    }
+    let [work, delay, parked] = values.map(Option::unwrap_or_default);
+    if !work.ends_with(".fifo") || !parked.ends_with(".fifo") {
+        return Err(ConfigError::Invalid {
+            variable: if work.ends_with(".fifo") {
+                "PARKED_QUEUE_URL"
+            } else {
+                "WORK_QUEUE_URL"
+            },
+            reason: "the work and parked queues must be FIFO queues (names ending in .fifo)"
+                .to_owned(),
+        });
+    }
+    Ok(Some(QueueUrls {
+        work,
+        delay,
+        parked,
+    }))
 }
 
 fn org_url(raw: String) -> Result<Url, ConfigError> {
@@ -249,10 +313,41 @@ mod tests {
 
     #[test]
     fn bad_group_name_template_names_the_variable() {
-        let err = config(&[("GROUP_NAME_TEMPLATE", "aws_{account}")]).unwrap_err();
+        let err = config(&[("GROUP_NAME_TEMPLATE", "aws_admins")]).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("GROUP_NAME_TEMPLATE is invalid"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn queue_urls_come_all_together_or_not_at_all() {
+        assert!(config(&[]).unwrap().queues.is_none());
+        let err = config(&[("WORK_QUEUE_URL", "http://127.0.0.1:5000/1/work.fifo")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("DELAY_QUEUE_URL is not set"),
+            "{err}"
+        );
+        let all = config(&[
+            ("WORK_QUEUE_URL", "http://127.0.0.1:5000/1/work.fifo"),
+            ("DELAY_QUEUE_URL", "http://127.0.0.1:5000/1/delay"),
+            ("PARKED_QUEUE_URL", "http://127.0.0.1:5000/1/parked.fifo"),
+        ])
+        .unwrap();
+        assert_eq!(all.queues.unwrap().delay, "http://127.0.0.1:5000/1/delay");
+    }
+
+    #[test]
+    fn work_queue_must_be_fifo() {
+        let err = config(&[
+            ("WORK_QUEUE_URL", "http://127.0.0.1:5000/1/work"),
+            ("DELAY_QUEUE_URL", "http://127.0.0.1:5000/1/delay"),
+            ("PARKED_QUEUE_URL", "http://127.0.0.1:5000/1/parked.fifo"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("WORK_QUEUE_URL is invalid"),
             "{err}"
         );
     }

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use crate::assign::UnexpectedProfile;
 use crate::event::EventError;
 use crate::okta::OktaError;
+use crate::queues::QueueError;
 use crate::secret::SecretError;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +70,14 @@ pub enum Error {
 
     #[error("okta call failed")]
     Okta(#[source] OktaError),
+
+    #[error("failed to queue the event")]
+    Queue(#[from] QueueError),
+
+    #[error(
+        "a queued retry arrived but WORK_QUEUE_URL, DELAY_QUEUE_URL and PARKED_QUEUE_URL are not set"
+    )]
+    NoQueues,
 }
 
 fn case_hint(differing: &[String]) -> String {
@@ -114,10 +123,12 @@ impl Error {
             | Self::AmbiguousGroup { .. }
             | Self::GroupNotAssigned { .. }
             | Self::UnexpectedProfile { .. }
-            | Self::Forbidden { .. } => false,
+            | Self::Forbidden { .. }
+            | Self::NoQueues => false,
             Self::GroupNotFound { .. }
             | Self::RoleNotImported { .. }
-            | Self::WriteNotConfirmed { .. } => true,
+            | Self::WriteNotConfirmed { .. }
+            | Self::Queue(_) => true,
             Self::Secret(err) => err.retryable(),
             Self::Okta(err) => err.retryable(),
         }
@@ -135,7 +146,10 @@ impl Error {
             Self::UnexpectedProfile { .. } => "UnexpectedProfile",
             Self::WriteNotConfirmed { .. } => "WriteNotConfirmed",
             Self::Forbidden { .. } => "OktaForbidden",
+            Self::Okta(OktaError::RateLimited { .. }) => "RateLimited",
             Self::Okta(_) => "OktaError",
+            Self::Queue(_) => "QueueUnavailable",
+            Self::NoQueues => "NoQueues",
         }
     }
 

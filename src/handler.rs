@@ -5,6 +5,9 @@
 //! [`Error`] for the caller to log and report.
 
 use std::future::Future;
+use std::time::{Duration, Instant};
+
+use backon::BackoffBuilder;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -14,26 +17,53 @@ use crate::assign::{self, Change, GroupChoice};
 use crate::config::Config;
 use crate::error::Error;
 use crate::event::{self, Intake, RoleCreated, TrustSummary};
-use crate::okta::{GroupQuery, OktaClient, OktaError};
+use crate::locks::GroupLocks;
+use crate::okta::{Call, GroupQuery, OktaClient, OktaError};
+use crate::queues::Queues;
+use crate::ratelimit::OktaClock;
 use crate::role::AccountId;
-use crate::secret::{ApiToken, SecretSource, TokenCache};
+use crate::secret::{SecretSource, TokenCache};
+
+/// Attempts at one group's read-merge-write when a write fails without a clear answer.
+const WRITE_ATTEMPTS: usize = 3;
+/// Time a read and a write take at worst, kept free before the deadline.
+const WRITE_ROUND: Duration = Duration::from_secs(3);
 
 /// What the handler needs, built once per container.
 pub struct Deps<S> {
     pub config: Config,
     pub okta: OktaClient,
     pub tokens: TokenCache<S>,
+    pub queues: Option<Queues>,
+    group_locks: GroupLocks,
 }
 
 impl<S: SecretSource> Deps<S> {
     pub fn new(config: Config, secrets: S) -> Result<Self, reqwest::Error> {
-        let okta = OktaClient::new(config.okta_org_url.clone(), config.okta_timeout)?;
+        Self::with_clock(config, secrets, OktaClock::REAL)
+    }
+
+    /// As [`Deps::new`], for an Okta whose clock runs at another pace (a simulator's).
+    pub fn with_clock(
+        config: Config,
+        secrets: S,
+        clock: OktaClock,
+    ) -> Result<Self, reqwest::Error> {
+        let okta = OktaClient::new(config.okta_org_url.clone(), config.okta_timeout, clock)?;
         let tokens = TokenCache::new(secrets, config.secret_cache_ttl);
         Ok(Self {
             config,
             okta,
             tokens,
+            queues: None,
+            group_locks: GroupLocks::default(),
         })
+    }
+
+    /// Uses the queues of the deployed design for waits.
+    pub fn with_queues(mut self, queues: Queues) -> Self {
+        self.queues = Some(queues);
+        self
     }
 }
 
@@ -51,6 +81,10 @@ pub enum OutcomeKind {
     Skipped,
     /// An event this function does not act on.
     Ignored,
+    /// A wait (no group yet, role not imported yet, rate limit): retried later by itself.
+    Deferred,
+    /// Waited longer than allowed: on the parked queue for an operator.
+    Parked,
 }
 
 /// The invocation's result, as JSON.
@@ -69,10 +103,14 @@ pub struct Outcome {
     pub saml_roles: Option<Vec<String>>,
     pub dry_run: bool,
     pub event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_in_seconds: Option<u64>,
 }
 
 impl Outcome {
-    fn new(outcome: OutcomeKind, event_id: Option<String>) -> Self {
+    pub(crate) fn new(outcome: OutcomeKind, event_id: Option<String>) -> Self {
         Self {
             outcome,
             account: None,
@@ -86,12 +124,23 @@ impl Outcome {
             saml_roles: None,
             dry_run: false,
             event_id,
+            attempt: None,
+            retry_in_seconds: None,
         }
     }
 }
 
-/// Handles one event.
+/// Handles one event with no deadline.
 pub async fn handle<S: SecretSource>(deps: &Deps<S>, event: &Value) -> Result<Outcome, Error> {
+    handle_until(deps, event, None).await
+}
+
+/// Handles one event, waiting for nothing that would end past `deadline`.
+pub async fn handle_until<S: SecretSource>(
+    deps: &Deps<S>,
+    event: &Value,
+    deadline: Option<Instant>,
+) -> Result<Outcome, Error> {
     match event::parse(event)? {
         Intake::NotRelevant {
             event_source,
@@ -138,13 +187,14 @@ pub async fn handle<S: SecretSource>(deps: &Deps<S>, event: &Value) -> Result<Ou
             })
         }
         // Boxed: the assignment future is deep enough to strain the compiler's layout limit.
-        Intake::RoleCreated(created) => Box::pin(assign_role(deps, created)).await,
+        Intake::RoleCreated(created) => Box::pin(assign_role(deps, created, deadline)).await,
     }
 }
 
 async fn assign_role<S: SecretSource>(
     deps: &Deps<S>,
     created: RoleCreated,
+    deadline: Option<Instant>,
 ) -> Result<Outcome, Error> {
     let group_name = deps
         .config
@@ -159,7 +209,7 @@ async fn assign_role<S: SecretSource>(
         app_id = deps.config.okta_app_id,
         event_id = created.event_id.as_deref(),
     );
-    assign_to_group(deps, created, group_name)
+    assign_to_group(deps, created, group_name, deadline)
         .instrument(span)
         .await
 }
@@ -168,6 +218,7 @@ async fn assign_to_group<S: SecretSource>(
     deps: &Deps<S>,
     created: RoleCreated,
     group_name: String,
+    deadline: Option<Instant>,
 ) -> Result<Outcome, Error> {
     let config = &deps.config;
     let app_id = config.okta_app_id.as_str();
@@ -175,15 +226,15 @@ async fn assign_to_group<S: SecretSource>(
     if created.trust == TrustSummary::NotSaml {
         tracing::info!(trust = ?created.trust, "role trust policy allows no saml provider");
     }
-    let mut session = Session::start(&deps.tokens).await?;
+    let mut session = Session::start(&deps.tokens, deadline).await?;
 
     let okta = &deps.okta;
     let name = group_name.as_str();
     let (exact, prefix) = session
-        .call(|token| async move {
+        .call(|call| async move {
             tokio::try_join!(
-                okta.list_groups(&token, GroupQuery::NameEquals(name)),
-                okta.list_groups(&token, GroupQuery::NamePrefix(name)),
+                okta.list_groups(&call, GroupQuery::NameEquals(name)),
+                okta.list_groups(&call, GroupQuery::NamePrefix(name)),
             )
         })
         .await?;
@@ -212,23 +263,6 @@ async fn assign_to_group<S: SecretSource>(
         }
     };
     let group_id = group.id.as_str();
-
-    let existing = session
-        .call(|token| async move { okta.get_assignment(&token, app_id, group_id).await })
-        .await?;
-    if existing.is_none() && !config.assign_unassigned_groups {
-        return Err(Error::GroupNotAssigned {
-            group: group_name,
-            group_id: group.id,
-            app_id: app_id.to_owned(),
-        });
-    }
-    let change =
-        assign::add_role(existing.as_ref(), label).map_err(|source| Error::UnexpectedProfile {
-            group_id: group.id.clone(),
-            source,
-        })?;
-
     let mut outcome = Outcome {
         account: Some(created.account.to_string()),
         role: Some(created.role.to_string()),
@@ -239,66 +273,121 @@ async fn assign_to_group<S: SecretSource>(
         dry_run: config.dry_run,
         ..Outcome::new(OutcomeKind::AlreadyPresent, created.event_id.clone())
     };
-    let (body, creates) = match change {
-        Change::AlreadyPresent { saml_roles } => {
+
+    // Okta has no conditional write: one read-merge-write per group at a time in this process.
+    let _group_lock = deps.group_locks.lock(group_id).await;
+    let mut backoff = backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(250))
+        .with_max_delay(Duration::from_secs(4))
+        .with_max_times(WRITE_ATTEMPTS - 1)
+        .with_jitter()
+        .build();
+    let mut wrote = false;
+    loop {
+        let existing = session
+            .call(|call| async move { okta.get_assignment(&call, app_id, group_id).await })
+            .await?;
+        if existing.is_none() && !config.assign_unassigned_groups {
+            return Err(Error::GroupNotAssigned {
+                group: group_name,
+                group_id: group.id,
+                app_id: app_id.to_owned(),
+            });
+        }
+        let change = assign::add_role(existing.as_ref(), label).map_err(|source| {
+            Error::UnexpectedProfile {
+                group_id: group.id.clone(),
+                source,
+            }
+        })?;
+        let (body, creates) = match change {
+            Change::AlreadyPresent { saml_roles } if wrote => {
+                tracing::info!(
+                    outcome = "assigned",
+                    group_id,
+                    saml_roles = ?saml_roles,
+                    "role assigned (a write whose answer was lost had applied)"
+                );
+                outcome.outcome = OutcomeKind::Assigned;
+                outcome.saml_roles = Some(saml_roles);
+                return Ok(outcome);
+            }
+            Change::AlreadyPresent { saml_roles } => {
+                tracing::info!(
+                    outcome = "already_present",
+                    group_id,
+                    "role already assigned"
+                );
+                outcome.reason = Some("the role is already in the group's samlRoles".to_owned());
+                outcome.saml_roles = Some(saml_roles);
+                return Ok(outcome);
+            }
+            Change::Write { body, creates } => (body, creates),
+        };
+        if config.dry_run {
+            let proposed = assign::saml_roles(&body.profile).unwrap_or_default();
             tracing::info!(
-                outcome = "already_present",
+                outcome = "would_assign",
                 group_id,
-                "role already assigned"
+                creates_assignment = creates,
+                saml_roles = ?proposed,
+                "dry run: write not made"
             );
-            outcome.reason = Some("the role is already in the group's samlRoles".to_owned());
-            outcome.saml_roles = Some(saml_roles);
+            outcome.outcome = OutcomeKind::WouldAssign;
+            outcome.created_assignment = creates;
+            outcome.reason = Some("DRY_RUN is set: the write was not made".to_owned());
+            outcome.saml_roles = Some(proposed);
             return Ok(outcome);
         }
-        Change::Write { body, creates } => (body, creates),
-    };
-    let proposed = assign::saml_roles(&body.profile).unwrap_or_default();
-    if config.dry_run {
+
+        let body = &body;
+        let written = session
+            .call(|call| async move { okta.put_assignment(&call, app_id, group_id, body).await })
+            .await;
+        let stored = match written {
+            Ok(stored) => stored,
+            Err(Error::Okta(source)) if is_unknown_role(&source) => {
+                return Err(Error::RoleNotImported {
+                    role: label.to_owned(),
+                    app_id: app_id.to_owned(),
+                    source,
+                });
+            }
+            Err(Error::Okta(source)) if source.is_transient() => {
+                // The write may have applied: read again before writing again.
+                match backoff.next() {
+                    Some(delay) if session.fits(delay) => {
+                        tracing::info!(error = %source, delay_ms = delay.as_millis() as u64, "okta write failed, reading again");
+                        wrote = true;
+                        outcome.created_assignment |= creates;
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    _ => return Err(Error::Okta(source)),
+                }
+            }
+            Err(other) => return Err(other),
+        };
+        let missing = assign::missing_after_write(body, &stored);
+        if !missing.is_empty() {
+            return Err(Error::WriteNotConfirmed {
+                group_id: group.id,
+                missing,
+            });
+        }
+        let stored_roles = assign::saml_roles(&stored.profile).unwrap_or_default();
         tracing::info!(
-            outcome = "would_assign",
+            outcome = "assigned",
             group_id,
-            creates_assignment = creates,
-            saml_roles = ?proposed,
-            "dry run: write not made"
+            created_assignment = creates,
+            saml_roles = ?stored_roles,
+            "role assigned"
         );
-        outcome.outcome = OutcomeKind::WouldAssign;
-        outcome.created_assignment = creates;
-        outcome.reason = Some("DRY_RUN is set: the write was not made".to_owned());
-        outcome.saml_roles = Some(proposed);
+        outcome.outcome = OutcomeKind::Assigned;
+        outcome.created_assignment |= creates;
+        outcome.saml_roles = Some(stored_roles);
         return Ok(outcome);
     }
-
-    let body = &body;
-    let stored = session
-        .call(|token| async move { okta.put_assignment(&token, app_id, group_id, body).await })
-        .await
-        .map_err(|err| match err {
-            Error::Okta(source) if is_unknown_role(&source) => Error::RoleNotImported {
-                role: label.to_owned(),
-                app_id: app_id.to_owned(),
-                source,
-            },
-            other => other,
-        })?;
-    let missing = assign::missing_after_write(body, &stored);
-    if !missing.is_empty() {
-        return Err(Error::WriteNotConfirmed {
-            group_id: group.id,
-            missing,
-        });
-    }
-    let stored_roles = assign::saml_roles(&stored.profile).unwrap_or_default();
-    tracing::info!(
-        outcome = "assigned",
-        group_id,
-        created_assignment = creates,
-        saml_roles = ?stored_roles,
-        "role assigned"
-    );
-    outcome.outcome = OutcomeKind::Assigned;
-    outcome.created_assignment = creates;
-    outcome.saml_roles = Some(stored_roles);
-    Ok(outcome)
 }
 
 /// Okta's answer to a `samlRoles` value it has not imported: a 400 validation error.
@@ -310,50 +399,42 @@ fn is_unknown_role(err: &OktaError) -> bool {
 /// may have been rotated) and the call made once more.
 struct Session<'a, S> {
     tokens: &'a TokenCache<S>,
-    token: ApiToken,
+    call: Call,
     refreshed: bool,
 }
 
 impl<'a, S: SecretSource> Session<'a, S> {
-    async fn start(tokens: &'a TokenCache<S>) -> Result<Self, Error> {
+    async fn start(tokens: &'a TokenCache<S>, deadline: Option<Instant>) -> Result<Self, Error> {
         Ok(Self {
             tokens,
-            token: tokens.token().await?,
+            call: Call {
+                token: tokens.token().await?,
+                deadline,
+            },
             refreshed: false,
         })
     }
 
+    /// Whether waiting `delay` still leaves time for a round of calls.
+    fn fits(&self, delay: Duration) -> bool {
+        self.call
+            .deadline
+            .is_none_or(|deadline| Instant::now() + delay + WRITE_ROUND < deadline)
+    }
+
     async fn call<T, F, Fut>(&mut self, call: F) -> Result<T, Error>
     where
-        F: Fn(ApiToken) -> Fut,
+        F: Fn(Call) -> Fut,
         Fut: Future<Output = Result<T, OktaError>>,
     {
-        match call(self.token.clone()).await {
+        match call(self.call.clone()).await {
             Err(err) if err.is_unauthorized() && !self.refreshed => {
                 tracing::info!("okta refused the token, reading the secret again");
                 self.refreshed = true;
-                self.token = self.tokens.refresh(&self.token).await?;
-                call(self.token.clone()).await.map_err(Error::from)
+                self.call.token = self.tokens.refresh(&self.call.token).await?;
+                call(self.call.clone()).await.map_err(Error::from)
             }
             result => result.map_err(Error::from),
         }
     }
-}
-
-/// The Lambda entry: handles the event, logs a failure once with its cause chain, and
-/// reports it with a type that says whether a retry can help.
-pub async fn lambda<S: SecretSource>(
-    deps: &Deps<S>,
-    event: lambda_runtime::LambdaEvent<Value>,
-) -> Result<Outcome, lambda_runtime::Diagnostic> {
-    handle(deps, &event.payload).await.map_err(|err| {
-        tracing::error!(
-            outcome = "failed",
-            error_type = err.error_type(),
-            retryable = err.retryable(),
-            error = err.chain(),
-            "event failed"
-        );
-        err.into()
-    })
 }

@@ -6,11 +6,16 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod handler;
+pub mod lambda;
+pub mod locks;
 pub mod naming;
 pub mod okta;
+pub mod queues;
+pub mod ratelimit;
 pub mod role;
 pub mod secret;
+pub mod waits;
 
 pub use config::Config;
 pub use error::Error;
-pub use handler::{Deps, Outcome, OutcomeKind, handle};
+pub use handler::{Deps, Outcome, OutcomeKind, handle, handle_until};

@@ -2,8 +2,9 @@
 //! runtime loop.
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use okta_role_sync::queues::Queues;
 use okta_role_sync::secret::SecretsManager;
-use okta_role_sync::{Config, Deps, handler};
+use okta_role_sync::{Config, Deps, lambda};
 use serde_json::Value;
 
 #[tokio::main]
@@ -17,9 +18,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         aws_sdk_secretsmanager::Client::new(&aws),
         config.okta_secret_id.clone(),
     );
-    let deps = Deps::new(config, secrets)?;
+    let queue_urls = config.queues.clone();
+    let mut deps = Deps::new(config, secrets)?;
+    if let Some(urls) = queue_urls {
+        deps = deps.with_queues(Queues::new(aws_sdk_sqs::Client::new(&aws), urls));
+    }
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        handler::lambda(&deps, event)
+        lambda::lambda(&deps, event)
     }))
     .await
 }

@@ -1,7 +1,9 @@
 //! The naming rule that maps a role to the name of its Okta group.
 //!
-//! A template holds literal text and the placeholders `{role}` and `{account}`; `{role}` is
-//! required, so that no two roles share a group by accident.
+//! A template holds literal text and the placeholders `{role}` and `{account}`, at least one of
+//! them: `{role}` alone gives a group per role, `aws_{account}` a group per account that
+//! receives all of that account's roles. A template with neither would send every role to
+//! one group, and is refused.
 
 use std::fmt;
 
@@ -50,8 +52,8 @@ impl GroupNameTemplate {
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_owned()));
         }
-        if !parts.contains(&Part::Role) {
-            return Err(format!("{source:?} must contain {{role}}"));
+        if !parts.contains(&Part::Role) && !parts.contains(&Part::Account) {
+            return Err(format!("{source:?} must contain {{role}} or {{account}}"));
         }
         if source.chars().any(char::is_control) {
             return Err(format!("{source:?} contains a control character"));
@@ -118,9 +120,16 @@ mod tests {
     }
 
     #[test]
-    fn template_without_role_is_rejected() {
-        let err = GroupNameTemplate::parse("aws_{account}").unwrap_err();
-        assert!(err.contains("{role}"), "{err}");
+    fn template_without_any_placeholder_is_rejected() {
+        let err = GroupNameTemplate::parse("aws-admins").unwrap_err();
+        assert!(err.contains("{role} or {account}"), "{err}");
+    }
+
+    #[test]
+    fn template_per_account_gives_one_group_for_all_its_roles() {
+        let template = GroupNameTemplate::parse("aws_{account}").unwrap();
+        assert_eq!(template.render(&role("A"), &account()), "aws_111122223333");
+        assert_eq!(template.render(&role("B"), &account()), "aws_111122223333");
     }
 
     #[test]

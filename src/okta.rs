@@ -4,15 +4,24 @@
 //! The base URL is injected, every request carries a timeout, and pagination follows the
 //! `Link: rel="next"` URL Okta gives (never one built here), only on the org's own origin so
 //! that the token is never sent elsewhere.
+//!
+//! Every call goes through one loop that keeps to Okta's rate limits (holding back when a
+//! bucket is spent, waiting out a 429 until its reset), retries reads after server faults and
+//! lost connections with backoff and jitter, sends Okta's retry headers on each repeat, and
+//! never waits past the caller's deadline. Writes are not repeated here after a fault: the
+//! first may have applied, so the caller reads again before writing again.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use reqwest::header::{self, HeaderMap};
+use backon::BackoffBuilder;
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::ratelimit::{self, Bucket, Limiter, OktaClock};
 use crate::secret::ApiToken;
 
 /// A group as the groups API lists it; only the fields used here.
@@ -95,6 +104,15 @@ pub enum OktaError {
         #[source]
         source: serde_json::Error,
     },
+    /// Okta's rate limit would need a wait that does not fit before the deadline.
+    #[error(
+        "failed to {operation}: okta's rate limit for {bucket} calls resets in {wait:?}, past this invocation's deadline"
+    )]
+    RateLimited {
+        operation: &'static str,
+        bucket: &'static str,
+        wait: Duration,
+    },
     /// A pagination link that leaves the org.
     #[error("failed to {operation}: okta's next-page link {link:?} leaves the org's origin")]
     ForeignLink {
@@ -150,7 +168,7 @@ impl OktaError {
                     || *status == StatusCode::REQUEST_TIMEOUT
                     || status.is_server_error()
             }
-            Self::Transport { .. } => true,
+            Self::Transport { .. } | Self::RateLimited { .. } => true,
             Self::Decode { .. } | Self::ForeignLink { .. } => false,
         }
     }
@@ -158,7 +176,38 @@ impl OktaError {
     pub fn is_unauthorized(&self) -> bool {
         self.status() == Some(StatusCode::UNAUTHORIZED)
     }
+
+    /// A server fault or a lost answer: the request may or may not have been applied.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Status { status, .. } => {
+                status.is_server_error() || *status == StatusCode::REQUEST_TIMEOUT
+            }
+            Self::Transport { .. } => true,
+            _ => false,
+        }
+    }
 }
+
+/// What one call needs besides its arguments: the credential and the time it must end by.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub token: ApiToken,
+    pub deadline: Option<Instant>,
+}
+
+impl Call {
+    /// Whether a wait of `wait` still leaves time for a request before the deadline.
+    fn fits(&self, wait: Duration, request: Duration) -> bool {
+        self.deadline
+            .is_none_or(|deadline| Instant::now() + wait + request < deadline)
+    }
+}
+
+/// Server faults and lost connections on a read are retried this many times.
+const TRANSIENT_RETRIES: usize = 3;
+/// 429s waited out for one request before giving up.
+const THROTTLE_RETRIES: u32 = 3;
 
 /// A lookup of groups by name.
 #[derive(Debug, Clone, Copy)]
@@ -178,16 +227,22 @@ const PREFIX_LIMIT: u32 = 300;
 pub struct OktaClient {
     http: reqwest::Client,
     base: Url,
+    timeout: Duration,
+    limiter: Arc<Limiter>,
 }
 
 impl OktaClient {
-    pub fn new(base: Url, timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(base: Url, timeout: Duration, clock: OktaClock) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
-            .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!("okta-role-sync/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, base })
+        Ok(Self {
+            http,
+            base,
+            timeout,
+            limiter: Arc::new(Limiter::new(clock)),
+        })
     }
 
     pub fn base(&self) -> &Url {
@@ -197,7 +252,7 @@ impl OktaClient {
     /// Groups matching `query`, every page of them.
     pub async fn list_groups(
         &self,
-        token: &ApiToken,
+        call: &Call,
         query: GroupQuery<'_>,
     ) -> Result<Vec<Group>, OktaError> {
         const OP: &str = "list groups";
@@ -218,7 +273,7 @@ impl OktaClient {
         let mut groups = Vec::new();
         let mut next = Some(url);
         while let Some(url) = next.take() {
-            let (headers, body) = self.send(OP, Method::GET, url, token, None).await?;
+            let (headers, body) = self.send(OP, Method::GET, url, call, None).await?;
             let page: Vec<Group> =
                 serde_json::from_slice(&body).map_err(|source| OktaError::Decode {
                     operation: OP,
@@ -233,13 +288,13 @@ impl OktaClient {
     /// The group's assignment to the app, or `None` when the group is not assigned (404).
     pub async fn get_assignment(
         &self,
-        token: &ApiToken,
+        call: &Call,
         app_id: &str,
         group_id: &str,
     ) -> Result<Option<Assignment>, OktaError> {
         const OP: &str = "read group assignment";
         let url = self.assignment_url(app_id, group_id);
-        match self.send(OP, Method::GET, url, token, None).await {
+        match self.send(OP, Method::GET, url, call, None).await {
             Ok((_, body)) => {
                 serde_json::from_slice(&body)
                     .map(Some)
@@ -261,7 +316,7 @@ impl OktaClient {
     /// Writes the whole assignment (creating it if missing) and returns what Okta stored.
     pub async fn put_assignment(
         &self,
-        token: &ApiToken,
+        call: &Call,
         app_id: &str,
         group_id: &str,
         write: &AssignmentWrite,
@@ -272,7 +327,7 @@ impl OktaClient {
             operation: OP,
             source,
         })?;
-        let (_, body) = self.send(OP, Method::PUT, url, token, Some(body)).await?;
+        let (_, body) = self.send(OP, Method::PUT, url, call, Some(body)).await?;
         serde_json::from_slice(&body).map_err(|source| OktaError::Decode {
             operation: OP,
             source,
@@ -294,38 +349,134 @@ impl OktaClient {
         url
     }
 
+    /// Sends a request, keeping to the rate limits and retrying as the module says.
     async fn send(
         &self,
         operation: &'static str,
         method: Method,
         url: Url,
-        token: &ApiToken,
+        call: &Call,
         body: Option<Vec<u8>>,
     ) -> Result<(HeaderMap, bytes::Bytes), OktaError> {
+        let bucket = Bucket::of_path(url.path());
+        let mut backoff = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(250))
+            .with_max_delay(Duration::from_secs(4))
+            .with_max_times(TRANSIENT_RETRIES)
+            .with_jitter()
+            .build();
+        let mut throttles = 0;
+        let mut retry: Option<(Option<String>, u32)> = None;
+        loop {
+            while let Err(wait) = self.limiter.claim(bucket) {
+                if !call.fits(wait, self.timeout) {
+                    return Err(OktaError::RateLimited {
+                        operation,
+                        bucket: bucket.as_str(),
+                        wait,
+                    });
+                }
+                tracing::debug!(
+                    bucket = bucket.as_str(),
+                    wait_ms = wait.as_millis() as u64,
+                    "okta bucket spent, waiting for its reset"
+                );
+                tokio::time::sleep(wait).await;
+            }
+            let sent = self
+                .send_once(operation, &method, &url, call, body.clone(), retry.as_ref())
+                .await;
+            let (headers, request_id) = match &sent {
+                Ok((headers, _)) => (Some(headers), None),
+                Err((err, headers)) => (headers.as_ref(), request_id(err)),
+            };
+            let reading = headers.and_then(ratelimit::read_headers);
+            let err = match sent {
+                Ok(answer) => {
+                    self.limiter.observe(bucket, reading);
+                    return Ok(answer);
+                }
+                Err((err, _)) => err,
+            };
+            let count = retry.as_ref().map_or(1, |(_, n)| n + 1);
+            if err.status() == Some(StatusCode::TOO_MANY_REQUESTS) {
+                let wait = self.limiter.throttled(bucket, reading);
+                throttles += 1;
+                if throttles > THROTTLE_RETRIES || !call.fits(wait, self.timeout) {
+                    return Err(OktaError::RateLimited {
+                        operation,
+                        bucket: bucket.as_str(),
+                        wait,
+                    });
+                }
+                tracing::info!(
+                    bucket = bucket.as_str(),
+                    wait_ms = wait.as_millis() as u64,
+                    "okta rate limit reached, waiting for its reset"
+                );
+                tokio::time::sleep(wait).await;
+                retry = Some((request_id, count));
+                continue;
+            }
+            self.limiter.observe(bucket, reading);
+            let repeatable = method == Method::GET && err.is_transient();
+            match backoff.next() {
+                Some(delay) if repeatable && call.fits(delay, self.timeout) => {
+                    tracing::info!(error = %err, delay_ms = delay.as_millis() as u64, "okta call failed, retrying");
+                    tokio::time::sleep(delay).await;
+                    retry = Some((request_id, count));
+                }
+                _ => return Err(err),
+            }
+        }
+    }
+
+    /// One request; on failure, the error and the answer's headers when there was an answer.
+    async fn send_once(
+        &self,
+        operation: &'static str,
+        method: &Method,
+        url: &Url,
+        call: &Call,
+        body: Option<Vec<u8>>,
+        retry: Option<&(Option<String>, u32)>,
+    ) -> Result<(HeaderMap, bytes::Bytes), (OktaError, Option<HeaderMap>)> {
+        let timeout = match call.deadline {
+            Some(deadline) => self
+                .timeout
+                .min(deadline.saturating_duration_since(Instant::now()))
+                .max(Duration::from_millis(1)),
+            None => self.timeout,
+        };
         let mut request = self
             .http
             .request(method.clone(), url.clone())
-            .header(header::AUTHORIZATION, token.authorization())
+            .timeout(timeout)
+            .header(header::AUTHORIZATION, call.token.authorization())
             .header(header::ACCEPT, "application/json");
+        if let Some((retry_for, count)) = retry {
+            if let Some(id) = retry_for
+                .as_deref()
+                .and_then(|id| HeaderValue::from_str(id).ok())
+            {
+                request = request.header("X-Okta-Retry-For", id);
+            }
+            request = request.header("X-Okta-Retry-Count", count.to_string());
+        }
         if let Some(body) = body {
             request = request
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|source| OktaError::Transport { operation, source })?;
+        let transport = |source| (OktaError::Transport { operation, source }, None);
+        let response = request.send().await.map_err(transport)?;
         let status = response.status();
         let headers = response.headers().clone();
         let request_id = headers
             .get("x-okta-request-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|source| OktaError::Transport { operation, source })?;
+        let body = response.bytes().await.map_err(transport)?;
         tracing::debug!(
             method = %method,
             path = url.path(),
@@ -337,7 +488,7 @@ impl OktaClient {
         if status.is_success() {
             Ok((headers, body))
         } else {
-            Err(OktaError::Status {
+            let err = OktaError::Status {
                 operation,
                 status,
                 body: serde_json::from_slice::<ErrorBody>(&body)
@@ -345,7 +496,8 @@ impl OktaClient {
                     .filter(|b| !b.error_code.is_empty())
                     .map(Box::new),
                 request_id,
-            })
+            };
+            Err((err, Some(headers)))
         }
     }
 
@@ -379,6 +531,13 @@ fn next_target(link: &str) -> Option<String> {
     });
     let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
     is_next.then(|| target.to_owned())
+}
+
+fn request_id(err: &OktaError) -> Option<String> {
+    match err {
+        OktaError::Status { request_id, .. } => request_id.clone(),
+        _ => None,
+    }
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> String {

@@ -15,7 +15,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsMessage};
 use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sqs::types::QueueAttributeName;
+use okta_role_sync::lambda;
+use okta_role_sync::queues::{QueueUrls, Queues};
 use okta_role_sync::secret::{SecretError, SecretSource, SecretsManager};
 use okta_role_sync::{Config, Deps};
 use secrecy::SecretString;
@@ -158,6 +162,200 @@ pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
     aws_sdk_secretsmanager::Client::from_conf(config)
 }
 
+/// An SQS client on moto.
+pub fn sqs_client() -> aws_sdk_sqs::Client {
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .endpoint_url(&services().moto)
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// The three queues of the deployed design, new on moto.
+pub async fn new_queues() -> QueueUrls {
+    let name = unique("okta-role-sync");
+    QueueUrls {
+        work: create_queue(format!("{name}-work.fifo"), true).await,
+        delay: create_queue(format!("{name}-delay"), false).await,
+        parked: create_queue(format!("{name}-parked.fifo"), true).await,
+    }
+}
+
+async fn create_queue(name: String, fifo: bool) -> String {
+    let mut request = sqs_client().create_queue().queue_name(name);
+    if fifo {
+        request = request
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .attributes(QueueAttributeName::ContentBasedDeduplication, "true");
+    }
+    request
+        .send()
+        .await
+        .expect("moto creates the queue")
+        .queue_url
+        .expect("a queue url")
+}
+
+/// Receives up to ten messages from `queue` as Lambda's SQS event source would hand them over.
+pub async fn receive(queue: &str) -> Vec<SqsMessage> {
+    let output = sqs_client()
+        .receive_message()
+        .queue_url(queue)
+        .max_number_of_messages(10)
+        .visibility_timeout(30)
+        .send()
+        .await
+        .expect("moto receives");
+    output
+        .messages
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            let mut message = SqsMessage::default();
+            message.message_id = m.message_id;
+            message.receipt_handle = m.receipt_handle;
+            message.body = m.body;
+            message.event_source = Some("aws:sqs".to_owned());
+            message
+        })
+        .collect()
+}
+
+/// Deletes the messages the batch response did not report as failed, as Lambda does.
+pub async fn settle(queue: &str, messages: &[SqsMessage], response: &SqsBatchResponse) {
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    for message in messages {
+        if failed.contains(&message.message_id.as_deref().unwrap_or_default()) {
+            continue;
+        }
+        sqs_client()
+            .delete_message()
+            .queue_url(queue)
+            .receipt_handle(message.receipt_handle.clone().unwrap_or_default())
+            .send()
+            .await
+            .expect("moto deletes");
+    }
+}
+
+/// Sends a CreateRole event to the work queue as the EventBridge rule does.
+pub async fn put_on_work_queue(queues: &QueueUrls, event: &Value) {
+    sqs_client()
+        .send_message()
+        .queue_url(&queues.work)
+        .message_body(event.to_string())
+        .message_group_id(okta_role_sync::queues::MESSAGE_GROUP)
+        .send()
+        .await
+        .expect("moto accepts the message");
+}
+
+/// Runs the work and delay queues through the function until both are empty, as the two
+/// event source mappings would; returns how many batches ran.
+pub async fn drain<S: SecretSource>(deps: &Deps<S>, queues: &QueueUrls) -> usize {
+    let mut batches = 0;
+    loop {
+        let mut idle = true;
+        for queue in [&queues.work, &queues.delay] {
+            let messages = receive(queue).await;
+            if messages.is_empty() {
+                continue;
+            }
+            idle = false;
+            batches += 1;
+            let response = lambda::handle_batch(deps, messages.clone(), None).await;
+            settle(queue, &messages, &response).await;
+        }
+        if idle {
+            return batches;
+        }
+        assert!(batches < 1000, "the queues never drained");
+    }
+}
+
+/// One batch from the work queue, as its event source mapping would run it.
+pub async fn work_once<S: SecretSource>(deps: &Deps<S>, queues: &QueueUrls) {
+    let messages = receive(&queues.work).await;
+    if !messages.is_empty() {
+        let response = lambda::handle_batch(deps, messages.clone(), None).await;
+        settle(&queues.work, &messages, &response).await;
+    }
+}
+
+/// How many messages wait on the delay queue, delayed or not.
+pub async fn delayed_count(queues: &QueueUrls) -> usize {
+    let output = sqs_client()
+        .get_queue_attributes()
+        .queue_url(&queues.delay)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await
+        .expect("moto answers");
+    output
+        .attributes
+        .unwrap_or_default()
+        .values()
+        .filter_map(|v| v.parse::<usize>().ok())
+        .sum()
+}
+
+/// The bodies waiting on the delay queue, left there.
+pub async fn peek_delay(queues: &QueueUrls) -> Vec<Value> {
+    let output = sqs_client()
+        .receive_message()
+        .queue_url(&queues.delay)
+        .max_number_of_messages(10)
+        .visibility_timeout(0)
+        .send()
+        .await
+        .expect("moto receives");
+    output
+        .messages
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| m.body.as_deref())
+        .filter_map(|b| serde_json::from_str(b).ok())
+        .collect()
+}
+
+/// Invokes the function as Lambda would with a single event, and returns its answer.
+pub async fn invoke<S: SecretSource>(deps: &Deps<S>, payload: Value) -> Value {
+    let event = lambda_runtime::LambdaEvent::new(payload, lambda_runtime::Context::default());
+    match lambda::lambda(deps, event).await {
+        Ok(answer) => answer,
+        Err(diagnostic) => panic!(
+            "invocation failed: {} {}",
+            diagnostic.error_type, diagnostic.error_message
+        ),
+    }
+}
+
+/// Every message on a queue, removed.
+pub async fn take_all(queue: &str) -> Vec<Value> {
+    let mut bodies = Vec::new();
+    loop {
+        let messages = receive(queue).await;
+        if messages.is_empty() {
+            return bodies;
+        }
+        let response = SqsBatchResponse::default();
+        settle(queue, &messages, &response).await;
+        bodies.extend(
+            messages
+                .iter()
+                .filter_map(|m| m.body.as_deref())
+                .filter_map(|b| serde_json::from_str(b).ok()),
+        );
+    }
+}
+
 /// The real Secrets Manager adapter, counting its reads.
 #[derive(Clone)]
 pub struct CountingSecrets {
@@ -272,6 +470,16 @@ impl World {
         Deps::new(config, self.secrets.clone()).expect("okta client builds")
     }
 
+    /// As [`World::deps`], with the queues of the deployed design.
+    pub fn deps_with_queues(
+        &self,
+        queues: &QueueUrls,
+        vars: &[(&str, &str)],
+    ) -> Deps<CountingSecrets> {
+        self.deps(vars)
+            .with_queues(Queues::new(sqs_client(), queues.clone()))
+    }
+
     /// The simulator's own address, without prism in front (for benchmarks).
     pub fn sim_url(&self) -> &'static str {
         &services().sim
@@ -331,6 +539,23 @@ impl World {
             .await
             .and_then(|a| serde_json::from_value(a["profile"]["samlRoles"].clone()).ok())
             .unwrap_or_default()
+    }
+
+    /// Creates a group, as an admin would in Okta.
+    pub async fn create_group(&self, group: &Value) {
+        let response = self
+            .http
+            .post(format!("{}/__sim/groups", services().sim))
+            .header("Authorization", format!("SSWS {}", self.token))
+            .json(group)
+            .send()
+            .await
+            .expect("simulator reachable");
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
     }
 
     /// Imports a role into the app, as an admin's "Refresh Application Data" would.

@@ -1,14 +1,12 @@
-//! The handler end to end: real Secrets Manager calls to moto's server, real Okta calls to the
-//! simulator through prism checking them against Okta's published spec.
+//! The main path: a created role reaches its group, and every other kind of event is answered
+//! without a write.
 
-mod helpers;
-
-use helpers::{World, event, fixture, fixture_names, seed};
+use crate::helpers::{self, World, event, fixture, fixture_names, seed};
 use okta_role_sync::secret::SecretsManager;
 use okta_role_sync::{Deps, OutcomeKind, handle};
 use serde_json::{Value, json};
 
-const ROLES: &[&str] = &[
+pub const ROLES: &[&str] = &[
     "ReadOnly",
     "BillingViewer",
     "PlatformAdmin",
@@ -16,13 +14,13 @@ const ROLES: &[&str] = &[
     "Data.Eng+Ops=Team,Read@Only_v-2",
 ];
 
-fn group(id: &str, name: &str) -> Value {
+pub fn group(id: &str, name: &str) -> Value {
     json!({"id": id, "name": name, "type": "OKTA_GROUP"})
 }
 
 /// The usual org: group PlatformAdmin assigned with two roles, a prefix decoy, and an
 /// unassigned DataEngineer group.
-async fn usual_world() -> World {
+pub async fn usual_world() -> World {
     World::new(seed(
         ROLES,
         json!([
