@@ -2,9 +2,10 @@
 //! growing delays between attempts, and the message an operator reads when a wait expires.
 //!
 //! Two conditions are waits, not failures: the group does not exist yet, and Okta has not
-//! imported the role yet. A rate limit that would outlast the invocation is a third. The event
-//! is parked on the delay queue, comes back through the work queue, and is tried again until
-//! it succeeds or its maximum age passes.
+//! imported the role yet. A rate limit that would outlast the invocation, and an Okta or
+//! Secrets Manager that keeps failing after the client's own retries, are waits too. The event
+//! is put on the delay queue, comes back through the work queue, and is tried again until it
+//! succeeds or its maximum age passes.
 
 use std::time::{Duration, SystemTime};
 
@@ -120,6 +121,27 @@ pub fn wait_for(err: &Error) -> Option<Wait> {
                      the same api token or app bucket, then send this event back"
                 .to_owned(),
             at_least: *wait,
+        }),
+        Error::Okta(err) if err.is_transient() => Some(Wait {
+            reason: "okta_unavailable",
+            action: "okta kept failing (see the error): once it answers again, send this event \
+                     back to the work queue"
+                .to_owned(),
+            at_least: Duration::ZERO,
+        }),
+        Error::WriteNotConfirmed { .. } => Some(Wait {
+            reason: "write_not_confirmed",
+            action: "okta's answers did not show the role after writing it: check the group's \
+                     assignment in okta, then send this event back to the work queue"
+                .to_owned(),
+            at_least: Duration::ZERO,
+        }),
+        Error::Secret(err) if err.retryable() => Some(Wait {
+            reason: "secret_unavailable",
+            action: "secrets manager kept failing (see the error): once it answers again, send \
+                     this event back to the work queue"
+                .to_owned(),
+            at_least: Duration::ZERO,
         }),
         _ => None,
     }

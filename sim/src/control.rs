@@ -1,19 +1,22 @@
 //! The simulator's own control surface under `/__sim/` (not part of Okta's API): create orgs,
-//! read an org's state and request log, import roles, create groups and index them.
+//! read an org's state, clock, request log and rate-limit statistics, schedule faults, import
+//! roles, create groups and index them.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Simulator;
 use crate::api::ssws_token;
+use crate::clock::epoch_secs_f64;
 use crate::error::OktaError;
-use crate::org::Org;
+use crate::fault::Fault;
+use crate::org::{BucketName, Org};
 use crate::seed::{GroupSeed, OrgSeed, SeedError};
 use crate::stamp;
 
@@ -85,6 +88,91 @@ pub(crate) async fn state(State(sim): State<Simulator>, headers: HeaderMap) -> R
     })
 }
 
+#[derive(Serialize)]
+struct ClockReading {
+    now: f64,
+    #[serde(serialize_with = "crate::seed::number")]
+    scale: f64,
+}
+
+/// `GET /__sim/clock`: `{"now": <the org's time, epoch seconds>, "scale": <clockScale>}`.
+pub(crate) async fn clock(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
+    let sim_now = sim.now();
+    with_org(&sim, &headers, |org| {
+        let reading = ClockReading {
+            now: epoch_secs_f64(org.now(sim_now)),
+            scale: org.clock.scale(),
+        };
+        match serde_json::to_value(reading) {
+            Ok(value) => reply(StatusCode::OK, value),
+            Err(e) => invalid(e.to_string()),
+        }
+    })
+}
+
+/// `GET /__sim/stats`: per bucket, the requests counted since the org was created (refused
+/// ones included) and those the rate limiter refused with 429.
+pub(crate) async fn stats(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
+    with_org(&sim, &headers, |org| {
+        let apps = org.bucket(BucketName::Apps);
+        let (apps_requests, apps_throttled) = (apps.requests(), apps.throttled());
+        let groups = org.bucket(BucketName::Groups);
+        reply(
+            StatusCode::OK,
+            json!({
+                "requests": {"apps": apps_requests, "groups": groups.requests()},
+                "throttled": {"apps": apps_throttled, "groups": groups.throttled()},
+            }),
+        )
+    })
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Faults {
+    faults: Vec<Fault>,
+}
+
+fn pending_faults(org: &Org) -> Response {
+    match serde_json::to_value(Faults {
+        faults: org.faults.pending(),
+    }) {
+        Ok(value) => reply(StatusCode::OK, value),
+        Err(e) => invalid(e.to_string()),
+    }
+}
+
+/// `GET /__sim/faults`: `{"faults": [...]}`, the faults not yet used up, `times` counting the
+/// uses left.
+pub(crate) async fn faults(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
+    with_org(&sim, &headers, |org| pending_faults(org))
+}
+
+/// `POST /__sim/faults` `{"faults": [...]}`: appends to the org's fault schedule (all of them
+/// or, when one is invalid, none). Answers like `GET /__sim/faults`.
+pub(crate) async fn add_faults(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let added: Faults = match parse(&body) {
+        Ok(added) => added,
+        Err(e) => return error(e),
+    };
+    with_org(&sim, &headers, |org| match org.faults.add(added.faults) {
+        Ok(()) => pending_faults(org),
+        Err(e) => invalid(e),
+    })
+}
+
+/// `DELETE /__sim/faults`: empties the org's fault schedule.
+pub(crate) async fn clear_faults(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
+    with_org(&sim, &headers, |org| {
+        org.faults.clear();
+        StatusCode::NO_CONTENT.into_response()
+    })
+}
+
 /// `GET /__sim/requests`: the org's Okta API requests, in order.
 pub(crate) async fn requests(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
     with_org(&sim, &headers, |org| {
@@ -145,17 +233,19 @@ pub(crate) async fn create_group(
         Ok(seed) => seed,
         Err(e) => return error(e),
     };
-    let now = stamp::iso8601(sim.now());
-    with_org(&sim, &headers, |org| match org.add_group(seed, &now) {
-        Ok(id) => match org
-            .groups
-            .get(&id)
-            .map(|g| serde_json::to_value(g.to_seed()))
-        {
-            Some(Ok(value)) => reply(StatusCode::CREATED, value),
-            _ => invalid("group could not be stored"),
-        },
-        Err(e) => seed_error(e),
+    let sim_now = sim.now();
+    with_org(&sim, &headers, |org| {
+        match org.add_group(seed, &stamp::iso8601(org.now(sim_now))) {
+            Ok(id) => match org
+                .groups
+                .get(&id)
+                .map(|g| serde_json::to_value(g.to_seed()))
+            {
+                Some(Ok(value)) => reply(StatusCode::CREATED, value),
+                _ => invalid("group could not be stored"),
+            },
+            Err(e) => seed_error(e),
+        }
     })
 }
 

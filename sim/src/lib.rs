@@ -1,14 +1,17 @@
 //! A stateful simulator of the Okta Management API endpoints okta-role-sync uses: groups,
-//! apps and app-group assignments, per-org tokens, rate limits, latency and a request log,
-//! plus a `/__sim/` control surface for tests and demos.
+//! apps and app-group assignments, per-org tokens, scaled clocks, rate limits, latency,
+//! scheduled faults and a request log, plus a `/__sim/` control surface for tests and demos.
 
 mod api;
+mod clock;
 mod control;
 mod error;
+mod fault;
 mod org;
 mod ratelimit;
 mod search;
 mod seed;
+mod server;
 mod stamp;
 
 use std::collections::HashMap;
@@ -19,8 +22,8 @@ use std::time::SystemTime;
 use axum::Router;
 use axum::routing::{any, get, post};
 
+pub use crate::clock::{Clock, SystemClock};
 pub use crate::org::{BucketName, RecordedRequest};
-pub use crate::ratelimit::{Clock, SystemClock};
 pub use crate::seed::{
     AppSeed, AppStatus, AssignmentSeed, GroupSeed, GroupType, OrgSeed, RateLimits, SeedError,
 };
@@ -67,7 +70,8 @@ impl Simulator {
         Self::with_clock(Arc::new(SystemClock))
     }
 
-    /// A simulator with no orgs that reads the time from `clock`.
+    /// A simulator with no orgs that reads the time from `clock`; each org's time starts at
+    /// this clock's time when the org is created and runs `clockScale` times as fast.
     pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
         Simulator {
             shared: Arc::new(Shared {
@@ -120,6 +124,14 @@ impl Simulator {
         Router::new()
             .route("/__sim/orgs", post(control::create_org))
             .route("/__sim/state", get(control::state))
+            .route("/__sim/clock", get(control::clock))
+            .route("/__sim/stats", get(control::stats))
+            .route(
+                "/__sim/faults",
+                get(control::faults)
+                    .post(control::add_faults)
+                    .delete(control::clear_faults),
+            )
             .route(
                 "/__sim/requests",
                 get(control::requests).delete(control::clear_requests),
@@ -134,9 +146,10 @@ impl Simulator {
             .with_state(self.clone())
     }
 
-    /// Serves the router on `listener` until the future is dropped or the listener fails.
+    /// Serves the router on `listener` until the future is dropped. Only this way of serving
+    /// can close a connection without an answer (a fault's `drop`).
     pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).await
+        server::serve(self.router(), listener).await
     }
 }
 

@@ -17,6 +17,10 @@ struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8089")]
     listen: SocketAddr,
+    /// How many times as fast as the real clock the org's time runs (overrides the seed's
+    /// clockScale): with 60, one Okta minute passes in one real second.
+    #[arg(long, value_name = "N")]
+    clock_scale: Option<f64>,
 }
 
 async fn shutdown_signal() {
@@ -45,8 +49,11 @@ async fn shutdown_signal() {
 async fn run(args: Args) -> Result<(), String> {
     let text = std::fs::read_to_string(&args.seed)
         .map_err(|e| format!("cannot read {}: {e}", args.seed.display()))?;
-    let seed: OrgSeed = serde_json::from_str(&text)
+    let mut seed: OrgSeed = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not a valid seed: {e}", args.seed.display()))?;
+    if let Some(scale) = args.clock_scale {
+        seed.clock_scale = scale;
+    }
     let sim = Simulator::new();
     sim.add_org(seed)
         .map_err(|e| format!("{} is not a valid seed: {e}", args.seed.display()))?;

@@ -1,4 +1,5 @@
-//! One org's state: apps, groups, assignments, rate-limit buckets and the request log.
+//! One org's state: its clock, apps, groups, assignments, rate-limit buckets, fault schedule
+//! and request log.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, SystemTime};
@@ -6,6 +7,8 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::clock::OrgClock;
+use crate::fault::Schedule;
 use crate::ratelimit::Bucket;
 use crate::seed::{
     AppSeed, AppStatus, AssignmentSeed, GroupSeed, GroupType, OrgSeed, RateLimits, SeedError,
@@ -40,8 +43,16 @@ pub struct RecordedRequest {
     pub path: String,
     /// The raw query string, empty when there was none.
     pub query: String,
+    /// The status sent; 0 when a fault closed the connection without an answer.
     pub status: u16,
     pub bucket: Option<BucketName>,
+    /// A scheduled fault applied to the request (listed only when true).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub fault: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +89,8 @@ pub(crate) struct Assignment {
 #[derive(Debug)]
 pub(crate) struct Org {
     pub tokens: Vec<String>,
+    pub clock: OrgClock,
+    /// In the org's time.
     pub latency: Duration,
     pub limits: RateLimits,
     pub base_url: Option<String>,
@@ -87,6 +100,7 @@ pub(crate) struct Org {
     pub groups: BTreeMap<String, Group>,
     /// Keyed by (app id, group id).
     pub assignments: BTreeMap<(String, String), Assignment>,
+    pub faults: Schedule,
     pub requests: Vec<RecordedRequest>,
 }
 
@@ -110,6 +124,7 @@ fn base_url(url: &str) -> Option<String> {
 }
 
 impl Org {
+    /// The org `seed` describes, created at simulator time `now`.
     pub fn from_seed(seed: OrgSeed, now: SystemTime) -> Result<Org, SeedError> {
         if seed.tokens.is_empty() {
             return Err(SeedError::NoTokens);
@@ -123,21 +138,31 @@ impl Org {
                 return Err(SeedError::TokenInUse(token.clone()));
             }
         }
+        if !(seed.clock_scale.is_finite() && seed.clock_scale > 0.0) {
+            return Err(SeedError::InvalidClockScale(seed.clock_scale.to_string()));
+        }
+        let limits = seed.rate_limits;
+        if !(1..=100).contains(&limits.token_share_percent) {
+            return Err(SeedError::InvalidTokenShare(limits.token_share_percent));
+        }
         let base_url = match seed.base_url {
             None => None,
             Some(url) => Some(base_url(&url).ok_or(SeedError::InvalidBaseUrl(url))?),
         };
-        let stamp = stamp::iso8601(now);
+        let clock = OrgClock::new(now, seed.clock_scale);
+        let stamp = stamp::iso8601(clock.at(now));
         let mut org = Org {
             tokens: seed.tokens.clone(),
+            clock,
             latency: Duration::from_millis(seed.latency_ms),
-            limits: seed.rate_limits,
+            limits,
             base_url,
-            apps_bucket: Bucket::new(seed.rate_limits.apps),
-            groups_bucket: Bucket::new(seed.rate_limits.groups),
+            apps_bucket: Bucket::new(limits.apps, limits.token_share_percent),
+            groups_bucket: Bucket::new(limits.groups, limits.token_share_percent),
             apps: BTreeMap::new(),
             groups: BTreeMap::new(),
             assignments: BTreeMap::new(),
+            faults: Schedule::default(),
             requests: Vec::new(),
         };
         for app in seed.apps {
@@ -264,10 +289,16 @@ impl Org {
         }
     }
 
+    /// The org's time when the simulator clock reads `sim_now`.
+    pub fn now(&self, sim_now: SystemTime) -> SystemTime {
+        self.clock.at(sim_now)
+    }
+
     /// The org as a seed: apps, groups and assignments sorted by id.
     pub fn to_seed(&self) -> OrgSeed {
         OrgSeed {
             tokens: self.tokens.clone(),
+            clock_scale: self.clock.scale(),
             latency_ms: u64::try_from(self.latency.as_millis()).unwrap_or(u64::MAX),
             rate_limits: self.limits,
             base_url: self.base_url.clone(),
@@ -371,6 +402,35 @@ mod tests {
         assert!(with("example.okta.com").is_err());
         assert!(with("ftp://example.okta.com").is_err());
         assert!(with("http://x/?a=b").is_err());
+    }
+
+    #[test]
+    fn a_clock_scale_must_be_above_zero_and_a_token_share_a_percentage() {
+        let with = |extra: Value| {
+            let mut value = json!({"tokens": ["t"]});
+            value
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            Org::from_seed(seed(value), SystemTime::now()).map(|org| org.clock.scale())
+        };
+        assert_eq!(with(json!({"clockScale": 60})), Ok(60.0));
+        assert_eq!(with(json!({"clockScale": 0.25})), Ok(0.25));
+        assert_eq!(
+            with(json!({"clockScale": 0})),
+            Err(SeedError::InvalidClockScale("0".into()))
+        );
+        assert!(with(json!({"clockScale": -2})).is_err());
+        let share = |percent: u32| with(json!({"rateLimits": {"tokenSharePercent": percent}}));
+        assert_eq!(share(0), Err(SeedError::InvalidTokenShare(0)));
+        assert_eq!(share(101), Err(SeedError::InvalidTokenShare(101)));
+        assert!(share(1).is_ok() && share(100).is_ok());
+        let rust = OrgSeed {
+            tokens: vec!["t".into()],
+            clock_scale: f64::NAN,
+            ..OrgSeed::default()
+        };
+        assert!(Org::from_seed(rust, SystemTime::now()).is_err());
     }
 
     #[test]

@@ -9,12 +9,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// One Okta org (tenant) of the simulator.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrgSeed {
     /// SSWS API tokens that authenticate as this org; unique across orgs.
     pub tokens: Vec<String>,
-    /// Added delay before every Okta API response.
+    /// How many times as fast as the simulator clock the org's time runs (> 0): with 60, one
+    /// Okta minute (a rate-limit window, 60 000 ms of latency) passes in one real second.
+    #[serde(default = "default_clock_scale", serialize_with = "number")]
+    pub clock_scale: f64,
+    /// Added delay before every Okta API response, in the org's time.
     #[serde(default)]
     pub latency_ms: u64,
     #[serde(default)]
@@ -32,7 +36,37 @@ pub struct OrgSeed {
     pub assignments: Vec<AssignmentSeed>,
 }
 
-/// Requests per minute per org for each bucket.
+impl Default for OrgSeed {
+    fn default() -> Self {
+        OrgSeed {
+            tokens: Vec::new(),
+            clock_scale: default_clock_scale(),
+            latency_ms: 0,
+            rate_limits: RateLimits::default(),
+            base_url: None,
+            apps: Vec::new(),
+            groups: Vec::new(),
+            assignments: Vec::new(),
+        }
+    }
+}
+
+fn default_clock_scale() -> f64 {
+    1.0
+}
+
+/// A whole number as a JSON integer (`60`, not `60.0`), anything else as a float.
+pub(crate) fn number<S: serde::Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    if value.fract() == 0.0 && value.abs() <= EXACT {
+        serializer.serialize_i64(*value as i64)
+    } else {
+        serializer.serialize_f64(*value)
+    }
+}
+
+/// Requests per minute (in the org's time) for each bucket: the org's total, and the share of
+/// it any one token may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RateLimits {
@@ -42,6 +76,13 @@ pub struct RateLimits {
     /// Every `/api/v1/groups…` path.
     #[serde(default = "default_groups_limit")]
     pub groups: u32,
+    /// The percentage of each bucket one token may use (1 to 100), rounded down.
+    #[serde(default = "default_token_share")]
+    pub token_share_percent: u32,
+}
+
+fn default_token_share() -> u32 {
+    50
 }
 
 fn default_apps_limit() -> u32 {
@@ -57,6 +98,7 @@ impl Default for RateLimits {
         RateLimits {
             apps: default_apps_limit(),
             groups: default_groups_limit(),
+            token_share_percent: default_token_share(),
         }
     }
 }
@@ -231,6 +273,10 @@ pub enum SeedError {
     EmptyToken,
     /// `baseUrl` is not an `http://` or `https://` URL without query or fragment.
     InvalidBaseUrl(String),
+    /// `clockScale` (as written here) is not a finite number above 0.
+    InvalidClockScale(String),
+    /// `rateLimits.tokenSharePercent` is not between 1 and 100.
+    InvalidTokenShare(u32),
     /// The token already authenticates another org (or appears twice in the seed).
     TokenInUse(String),
     DuplicateAppId(String),
@@ -257,6 +303,15 @@ impl fmt::Display for SeedError {
             SeedError::EmptyToken => write!(f, "a token is empty"),
             SeedError::InvalidBaseUrl(url) => {
                 write!(f, "baseUrl {url:?} is not an http:// or https:// URL")
+            }
+            SeedError::InvalidClockScale(scale) => {
+                write!(f, "clockScale {scale} is not a finite number above 0")
+            }
+            SeedError::InvalidTokenShare(percent) => {
+                write!(
+                    f,
+                    "rateLimits.tokenSharePercent {percent} is not between 1 and 100"
+                )
             }
             SeedError::TokenInUse(t) => write!(f, "token {t:?} is already in use"),
             SeedError::DuplicateAppId(id) => write!(f, "app id {id} appears twice"),
@@ -302,14 +357,33 @@ mod tests {
             seed.rate_limits,
             RateLimits {
                 apps: 100,
-                groups: 500
+                groups: 500,
+                token_share_percent: 50
             }
         );
+        assert_eq!(seed.clock_scale, 1.0);
         assert_eq!(seed.latency_ms, 0);
         assert_eq!(seed.apps[0].name, "amazon_aws");
         assert_eq!(seed.apps[0].settings, json!({"app": {}}));
         assert_eq!(seed.groups[0].kind, GroupType::OktaGroup);
         assert!(seed.groups[0].searchable);
+    }
+
+    #[test]
+    fn a_whole_clock_scale_reads_back_as_an_integer() {
+        let seed: OrgSeed =
+            serde_json::from_value(json!({"tokens": ["t"], "clockScale": 60})).unwrap();
+        let back = serde_json::to_value(&seed).unwrap();
+        assert_eq!(back["clockScale"], json!(60));
+        let half = OrgSeed {
+            clock_scale: 0.5,
+            ..seed
+        };
+        assert_eq!(
+            serde_json::to_value(&half).unwrap()["clockScale"],
+            json!(0.5)
+        );
+        assert_eq!(OrgSeed::default().clock_scale, 1.0);
     }
 
     #[test]

@@ -82,7 +82,11 @@ async fn the_state_reads_back_in_the_seed_format_sorted_by_id() {
     assert_eq!(state.status, 200);
     let state = state.json();
     assert_eq!(state["tokens"], json!([TOKEN]));
-    assert_eq!(state["rateLimits"], json!({"apps": 100, "groups": 500}));
+    assert_eq!(
+        state["rateLimits"],
+        json!({"apps": 100, "groups": 500, "tokenSharePercent": 50})
+    );
+    assert_eq!(state["clockScale"], json!(1));
     assert_eq!(
         state["apps"][0]["roles"],
         json!(["ReadOnly", "BillingViewer", "DataEngineer"])

@@ -20,6 +20,7 @@ use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sqs::types::QueueAttributeName;
 use okta_role_sync::lambda;
 use okta_role_sync::queues::{QueueUrls, Queues};
+use okta_role_sync::ratelimit::OktaClock;
 use okta_role_sync::secret::{SecretError, SecretSource, SecretsManager};
 use okta_role_sync::{Config, Deps};
 use secrecy::SecretString;
@@ -417,7 +418,8 @@ impl World {
     pub async fn with_secret(mut seed: Value, secret_text: impl FnOnce(&str) -> String) -> Self {
         let services = services();
         let token = unique("test-token");
-        seed["tokens"] = json!([token]);
+        // A second token of the same org stands for another client sharing its rate limits.
+        seed["tokens"] = json!([token, format!("{token}-other")]);
         // Links in answers (pagination, `_links`) must name the address the client called.
         seed["baseUrl"] = json!(services.prism);
         let http = reqwest::Client::new();
@@ -468,6 +470,17 @@ impl World {
         })
         .expect("valid test configuration");
         Deps::new(config, self.secrets.clone()).expect("okta client builds")
+    }
+
+    /// As [`World::deps`], for an org whose clock runs at `clock`'s pace.
+    pub fn deps_scaled(&self, clock: OktaClock, vars: &[(&str, &str)]) -> Deps<CountingSecrets> {
+        let config = self.deps(vars).config;
+        Deps::with_clock(config, self.secrets.clone(), clock).expect("okta client builds")
+    }
+
+    /// The org's whole state in the seed format.
+    pub async fn state(&self) -> Value {
+        self.sim_get("/__sim/state").await
     }
 
     /// As [`World::deps`], with the queues of the deployed design.
@@ -539,6 +552,48 @@ impl World {
             .await
             .and_then(|a| serde_json::from_value(a["profile"]["samlRoles"].clone()).ok())
             .unwrap_or_default()
+    }
+
+    /// Adds faults to the org's schedule: `[{method, path, status, body, ..}]`.
+    pub async fn add_faults(&self, faults: Value) {
+        let response = self
+            .http
+            .post(format!("{}/__sim/faults", services().sim))
+            .header("Authorization", format!("SSWS {}", self.token))
+            .json(&json!({ "faults": faults }))
+            .send()
+            .await
+            .expect("simulator reachable");
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
+    /// The faults of the schedule not yet used up.
+    pub async fn pending_faults(&self) -> Vec<Value> {
+        match self.sim_get("/__sim/faults").await["faults"].take() {
+            Value::Array(items) => items,
+            other => panic!("unexpected fault list {other}"),
+        }
+    }
+
+    /// Spends the org's app bucket with the org's other token, until Okta answers 429.
+    pub async fn spend_app_bucket_elsewhere(&self) {
+        for _ in 0..10_000 {
+            let response = self
+                .http
+                .get(format!("{}/api/v1/apps/{APP_ID}/groups", services().sim))
+                .header("Authorization", format!("SSWS {}-other", self.token))
+                .send()
+                .await
+                .expect("simulator reachable");
+            if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                return;
+            }
+        }
+        panic!("the app bucket never ran out");
     }
 
     /// Creates a group, as an admin would in Okta.

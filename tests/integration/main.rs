@@ -6,4 +6,5 @@ mod helpers;
 
 mod assign;
 mod concurrency;
+mod faults;
 mod waits;

@@ -1,12 +1,12 @@
 //! The Okta Management API surface under `/api/v1`: authentication, rate limiting, latency,
-//! request recording, routing and the headers every Okta response carries.
+//! scheduled faults, request recording, routing and the headers every Okta response carries.
 
 mod apps;
 mod assignments;
 mod groups;
 mod listing;
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -17,11 +17,13 @@ use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
 use crate::Simulator;
+use crate::clock::OrgClock;
 use crate::error::OktaError;
+use crate::fault::{Action, Answer, Applied};
 use crate::org::{BucketName, Org, RecordedRequest};
-use crate::ratelimit::Quota;
+use crate::ratelimit::{Quota, share};
 use crate::seed::RateLimits;
-use crate::stamp;
+use crate::{server, stamp};
 
 pub(crate) use listing::Query;
 
@@ -89,7 +91,59 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-/// Every request under `/api/v1`.
+/// An authenticated request's org and what its admission decided.
+struct Admitted {
+    index: usize,
+    /// `Err`: the rate limiter refused the request.
+    quota: Result<Quota, Quota>,
+    clock: OrgClock,
+    /// The org's latency, in simulator time.
+    latency: Duration,
+    base: Option<String>,
+    fault: Option<Applied>,
+}
+
+/// What the request log records about one request.
+struct Logged {
+    method: String,
+    path: String,
+    query: String,
+    bucket: Option<BucketName>,
+}
+
+impl Logged {
+    fn record(self, sim: &Simulator, index: usize, status: u16, fault: bool) {
+        if let Some(org) = sim.orgs().get_mut(index) {
+            org.requests.push(RecordedRequest {
+                method: self.method,
+                path: self.path,
+                query: self.query,
+                status,
+                bucket: self.bucket,
+                fault,
+            });
+        }
+    }
+}
+
+async fn pause(duration: Duration) {
+    if !duration.is_zero() {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The token's limit of `bucket` in an org with the default rate limits.
+fn default_limit(bucket: Option<BucketName>) -> u32 {
+    let defaults = RateLimits::default();
+    match bucket {
+        Some(BucketName::Apps) => share(defaults.apps, defaults.token_share_percent),
+        Some(BucketName::Groups) => share(defaults.groups, defaults.token_share_percent),
+        None => UNCOUNTED_LIMIT,
+    }
+}
+
+/// Every request under `/api/v1`: authentication, the rate limiter, the org's latency, the
+/// fault schedule, the handler and the request log, in that order.
 pub(crate) async fn entry(
     State(sim): State<Simulator>,
     method: Method,
@@ -102,66 +156,125 @@ pub(crate) async fn entry(
     let bucket = BucketName::of_path(&path);
 
     let admitted = {
+        let sim_now = sim.now();
         let mut orgs = sim.orgs();
-        match ssws_token(&headers).and_then(|t| orgs.find_mut(t)) {
-            None => None,
-            Some((index, org)) => {
-                let quota = match bucket {
-                    Some(name) => org.bucket(name).take(sim.now()),
-                    None => Ok(Quota::fresh(UNCOUNTED_LIMIT, sim.now())),
-                };
-                Some((index, quota, org.latency, org.base_url.clone()))
-            }
-        }
+        ssws_token(&headers).and_then(|token| {
+            let (index, org) = orgs.find_mut(token)?;
+            let now = org.now(sim_now);
+            let quota = match bucket {
+                Some(name) => org.bucket(name).take(token, now),
+                None => Ok(Quota::fresh(UNCOUNTED_LIMIT, now)),
+            };
+            // Faults sit behind the rate limiter: a refused request uses none.
+            let fault = match quota {
+                Ok(_) => org.faults.take(&method, &path),
+                Err(_) => None,
+            };
+            Some(Admitted {
+                index,
+                quota,
+                clock: org.clock,
+                latency: org.clock.real(org.latency),
+                base: org.base_url.clone(),
+                fault,
+            })
+        })
     };
-    let Some((index, quota, latency, base)) = admitted else {
-        let defaults = RateLimits::default();
-        let limit = match bucket {
-            Some(BucketName::Apps) => defaults.apps,
-            Some(BucketName::Groups) => defaults.groups,
-            None => UNCOUNTED_LIMIT,
-        };
-        let quota = Quota::fresh(limit, sim.now());
-        return respond(Err(OktaError::invalid_token()), quota, sim.now(), "GET");
+    let Some(admitted) = admitted else {
+        let now = sim.now();
+        let quota = Quota::fresh(default_limit(bucket), now);
+        return respond(Err(OktaError::invalid_token()), quota, now, "GET");
+    };
+    let Admitted {
+        index,
+        quota,
+        clock,
+        latency,
+        base,
+        fault,
+    } = admitted;
+    let log = Logged {
+        method: method.to_string(),
+        path: path.clone(),
+        query: raw_query.clone(),
+        bucket,
     };
 
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    pause(latency).await;
+
+    let quota = match quota {
+        Ok(quota) => quota,
+        Err(quota) => {
+            log.record(&sim, index, StatusCode::TOO_MANY_REQUESTS.as_u16(), false);
+            let now = clock.at(sim.now());
+            return respond(Err(OktaError::rate_limited()), quota, now, "GET");
+        }
+    };
+
+    if let Some(fault) = fault.as_ref().filter(|f| !f.after) {
+        pause(clock.real(fault.latency)).await;
+        if !matches!(fault.action, Action::Real) {
+            return answer_fault(&sim, log, index, &fault.action, quota, clock);
+        }
     }
 
-    let now = sim.now();
-    let (outcome, quota) = match quota {
-        Err(quota) => (Err(OktaError::rate_limited()), quota),
-        Ok(quota) => {
-            let request = Request {
-                base: base.unwrap_or_else(|| base_url(&headers)),
-                path: &path,
-                query: Query::parse(&raw_query),
-                body: &body,
-                now,
-            };
-            let mut orgs = sim.orgs();
-            let outcome = match orgs.get_mut(index) {
-                Some(org) => route(org, &method, &request),
-                None => Err(OktaError::invalid_token()),
-            };
-            (outcome, quota)
+    let (outcome, now) = {
+        let mut orgs = sim.orgs();
+        match orgs.get_mut(index) {
+            Some(org) => {
+                let now = org.now(sim.now());
+                let request = Request {
+                    base: base.unwrap_or_else(|| base_url(&headers)),
+                    path: &path,
+                    query: Query::parse(&raw_query),
+                    body: &body,
+                    now,
+                };
+                (route(org, &method, &request), now)
+            }
+            None => (Err(OktaError::invalid_token()), clock.at(sim.now())),
         }
     };
+
+    if let Some(fault) = fault.as_ref().filter(|f| f.after) {
+        pause(clock.real(fault.latency)).await;
+        if !matches!(fault.action, Action::Real) {
+            return answer_fault(&sim, log, index, &fault.action, quota, clock);
+        }
+    }
+
     let status = match &outcome {
         Ok(reply) => reply.status,
         Err(error) => error.status,
     };
-    if let Some(org) = sim.orgs().get_mut(index) {
-        org.requests.push(RecordedRequest {
-            method: method.to_string(),
-            path: path.clone(),
-            query: raw_query,
-            status: status.as_u16(),
-            bucket,
-        });
-    }
+    log.record(&sim, index, status.as_u16(), fault.is_some());
+    let now = if fault.is_some() {
+        clock.at(sim.now())
+    } else {
+        now
+    };
     respond(outcome, quota, now, allowed_methods(&path))
+}
+
+/// Records a request a fault answered or dropped, and gives the fault's answer.
+fn answer_fault(
+    sim: &Simulator,
+    log: Logged,
+    index: usize,
+    action: &Action,
+    quota: Quota,
+    clock: OrgClock,
+) -> Response {
+    match action {
+        Action::Answer(answer) => {
+            log.record(sim, index, answer.status.as_u16(), true);
+            respond_fault(answer, quota, clock.at(sim.now()))
+        }
+        Action::Drop | Action::Real => {
+            log.record(sim, index, 0, true);
+            server::dropped()
+        }
+    }
 }
 
 fn segments(path: &str) -> Vec<String> {
@@ -207,14 +320,12 @@ fn header_value(value: impl ToString) -> HeaderValue {
     HeaderValue::from_str(&value.to_string()).unwrap_or(HeaderValue::from_static("invalid"))
 }
 
-/// Builds the response with the headers every Okta API response carries.
-fn respond(outcome: Outcome, quota: Quota, now: SystemTime, allow: &'static str) -> Response {
-    let (status, body, links) = match outcome {
-        Ok(reply) => (reply.status, reply.body, reply.links),
-        Err(error) => (error.status, Some(error.body()), Vec::new()),
-    };
-    let bytes = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut response = Response::new(Body::from(bytes));
+const RATE_LIMIT_RESET: HeaderName = HeaderName::from_static("x-rate-limit-reset");
+
+/// A response with `status`, `body` and the headers every Okta API response carries. A 429
+/// sends `X-Rate-Limit-Reset` twice, as Okta's sometimes does.
+fn base_response(status: StatusCode, body: Body, quota: Quota, now: SystemTime) -> Response {
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
@@ -234,15 +345,40 @@ fn respond(outcome: Outcome, quota: Quota, now: SystemTime, allow: &'static str)
         HeaderName::from_static("x-rate-limit-remaining"),
         header_value(quota.remaining),
     );
-    headers.insert(
-        HeaderName::from_static("x-rate-limit-reset"),
-        header_value(quota.reset),
-    );
+    headers.insert(RATE_LIMIT_RESET, header_value(quota.reset));
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        headers.append(RATE_LIMIT_RESET, header_value(quota.reset));
+    }
+    response
+}
+
+/// Builds the response to an outcome of the real handlers.
+fn respond(outcome: Outcome, quota: Quota, now: SystemTime, allow: &'static str) -> Response {
+    let (status, body, links) = match outcome {
+        Ok(reply) => (reply.status, reply.body, reply.links),
+        Err(error) => (error.status, Some(error.body()), Vec::new()),
+    };
+    let bytes = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut response = base_response(status, Body::from(bytes), quota, now);
+    let headers = response.headers_mut();
     if status == StatusCode::METHOD_NOT_ALLOWED {
         headers.insert(header::ALLOW, HeaderValue::from_static(allow));
     }
     for link in links {
         headers.append(header::LINK, header_value(link));
+    }
+    response
+}
+
+/// Builds a fault's answer: the common headers, then its content type and its own headers,
+/// each replacing any of the same name.
+fn respond_fault(answer: &Answer, quota: Quota, now: SystemTime) -> Response {
+    let body = Body::from(answer.body.clone());
+    let mut response = base_response(answer.status, body, quota, now);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, answer.content_type.clone());
+    for (name, value) in &answer.headers {
+        headers.insert(name.clone(), value.clone());
     }
     response
 }

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -20,6 +22,40 @@ pub fn start(seed: Value) -> SocketAddr {
     let seed: OrgSeed = serde_json::from_value(seed).expect("test seed");
     let sim = Simulator::new();
     sim.add_org(seed).expect("seed accepted");
+    spawn_in_background(sim)
+}
+
+/// 2025-03-07T10:21:20Z.
+pub const T0: u64 = 1_741_342_880;
+
+/// A simulator clock that moves only when a test moves it.
+pub struct ManualClock(Mutex<SystemTime>);
+
+impl ManualClock {
+    /// A clock reading `secs` after the epoch.
+    pub fn at(secs: u64) -> Arc<Self> {
+        Arc::new(ManualClock(Mutex::new(
+            UNIX_EPOCH + Duration::from_secs(secs),
+        )))
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut now = self.0.lock().unwrap();
+        *now += by;
+    }
+}
+
+impl okta_sim::Clock for ManualClock {
+    fn now(&self) -> SystemTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// A simulator on `clock` serving one org built from `seed`.
+pub fn start_on(clock: Arc<ManualClock>, seed: Value) -> SocketAddr {
+    let sim = Simulator::with_clock(clock);
+    sim.add_org(serde_json::from_value(seed).expect("test seed"))
+        .expect("seed accepted");
     spawn_in_background(sim)
 }
 
@@ -91,14 +127,39 @@ pub async fn send(
     authorization: Option<&str>,
     body: Option<&str>,
 ) -> Answer {
-    let target = target
-        .strip_prefix(&format!("http://{addr}"))
-        .unwrap_or(target);
+    try_send(addr, method, target, authorization, body)
+        .await
+        .expect("response")
+}
+
+/// As [`send`], but a connection that ends without a complete answer is an `Err`.
+pub async fn try_send(
+    addr: SocketAddr,
+    method: Method,
+    target: &str,
+    authorization: Option<&str>,
+    body: Option<&str>,
+) -> Result<Answer, hyper::Error> {
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .expect("handshake");
     tokio::spawn(connection);
+    send_on(&mut sender, addr, method, target, authorization, body).await
+}
+
+/// Sends one request on an open connection.
+pub async fn send_on(
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    addr: SocketAddr,
+    method: Method,
+    target: &str,
+    authorization: Option<&str>,
+    body: Option<&str>,
+) -> Result<Answer, hyper::Error> {
+    let target = target
+        .strip_prefix(&format!("http://{addr}"))
+        .unwrap_or(target);
     let mut request = Request::builder()
         .method(method)
         .uri(target)
@@ -113,20 +174,26 @@ pub async fn send(
     let request = request
         .body(Full::new(Bytes::from(body.unwrap_or_default().to_string())))
         .expect("request");
-    let response = sender.send_request(request).await.expect("response");
+    let response = sender.send_request(request).await?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    Answer {
+    let bytes = response.into_body().collect().await?.to_bytes();
+    Ok(Answer {
         status,
         headers,
         text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    })
+}
+
+/// Every value of header `name`.
+pub fn all(answer: &Answer, name: &str) -> Vec<String> {
+    answer
+        .headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect()
 }
 
 pub async fn get(addr: SocketAddr, target: &str) -> Answer {
