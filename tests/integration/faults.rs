@@ -313,3 +313,27 @@ async fn rate_limited_answer_is_waited_out_until_its_reset_and_retried() {
         "one 429 for the other client, at least one for this one"
     );
 }
+
+#[tokio::test]
+async fn rate_limit_wait_past_the_deadline_is_not_waited_but_reported_as_a_wait() {
+    let mut seed = seed(
+        crate::assign::ROLES,
+        json!([crate::assign::group(GROUP, "PlatformAdmin")]),
+        json!([]),
+    );
+    seed["rateLimits"] = json!({"apps": 100, "groups": 500, "tokenSharePercent": 100});
+    let world = World::new(seed).await;
+    world.spend_app_bucket_elsewhere().await;
+    let deps = world.deps(&[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+
+    let started = std::time::Instant::now();
+    let err = okta_role_sync::handle_until(&deps, &event("create-role.json"), Some(deadline))
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.error_type(), "Retryable.RateLimited");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(okta_role_sync::waits::wait_for(&err).is_some());
+    assert_eq!(world.saml_roles(GROUP).await, Vec::<String>::new());
+}
