@@ -28,7 +28,7 @@ pub async fn lambda<S: SecretSource>(
     deps: &Deps<S>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, Diagnostic> {
-    let deadline = local_deadline(event.context.deadline);
+    let deadline = local_deadline(event.context.deadline, SystemTime::now());
     let payload = event.payload;
     if is_sqs_batch(&payload) {
         let messages: Vec<SqsMessage> = serde_json::from_value(payload["Records"].clone())
@@ -66,15 +66,34 @@ fn is_sqs_batch(payload: &Value) -> bool {
 }
 
 /// Lambda's deadline (epoch milliseconds) as a local instant, less a margin.
-fn local_deadline(deadline_ms: u64) -> Option<Instant> {
+///
+/// Lambda sends an epoch time. Local emulators do not always: `cargo lambda watch` sends the
+/// timeout itself (600000 for ten minutes), which read as an epoch time lies in 1970 and would
+/// leave no time for any call. A value too small to be an epoch time in milliseconds (before
+/// 2001) is taken as the time left; a deadline already past when the invocation starts, which
+/// Lambda never sends, is logged and ignored.
+fn local_deadline(deadline_ms: u64, now: SystemTime) -> Option<Instant> {
+    const EPOCH_MS_2001: u64 = 978_307_200_000;
     if deadline_ms == 0 {
         return None;
     }
-    let now_ms = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    let left = if deadline_ms < EPOCH_MS_2001 {
+        Duration::from_millis(deadline_ms)
+    } else {
+        let now_ms = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        if deadline_ms <= now_ms {
+            tracing::warn!(
+                deadline_ms,
+                now_ms,
+                "invocation deadline already past, ignored"
+            );
+            return None;
+        }
+        Duration::from_millis(deadline_ms - now_ms)
+    };
     Some(Instant::now() + left.saturating_sub(DEADLINE_MARGIN))
 }
 
@@ -269,4 +288,38 @@ fn log_failure(err: &Error) {
         error = err.chain(),
         "event failed"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn left(deadline: Option<Instant>) -> Option<Duration> {
+        deadline.map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    #[test]
+    fn an_epoch_deadline_leaves_the_time_until_it_less_the_margin() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_000_000);
+        let deadline_ms = 1_796_000_000_000 + 30_000;
+        let left = left(local_deadline(deadline_ms, now)).unwrap();
+        assert!(
+            left <= Duration::from_secs(28) && left > Duration::from_secs(27),
+            "{left:?}"
+        );
+    }
+
+    #[test]
+    fn a_timeout_sent_in_place_of_a_deadline_is_taken_as_the_time_left() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_000_000);
+        let left = left(local_deadline(600_000, now)).unwrap();
+        assert!(left > Duration::from_secs(597), "{left:?}");
+    }
+
+    #[test]
+    fn no_deadline_or_one_already_past_sets_no_deadline() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_000_000);
+        assert_eq!(local_deadline(0, now), None);
+        assert_eq!(local_deadline(1_795_999_000_000, now), None);
+    }
 }
