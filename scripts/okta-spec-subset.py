@@ -17,6 +17,8 @@ PATHS = [
     "/api/v1/apps",
     "/api/v1/apps/{appId}/groups",
     "/api/v1/apps/{appId}/groups/{groupId}",
+    "/api/v1/apps/{appId}",
+    "/api/v1/meta/schemas/apps/{appId}/default",
 ]
 
 
@@ -32,6 +34,37 @@ def refs(node, found):
             refs(value, found)
 
 
+def foreign_refs(node):
+    """Whether a node holds a `$ref` outside the spec's components (an example quoting a
+    JSON schema document does: `#/definitions/base`), which a validator would try to follow."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#/components/"):
+            return True
+        return any(foreign_refs(value) for value in node.values())
+    if isinstance(node, list):
+        return any(foreign_refs(value) for value in node)
+    return False
+
+
+def drop_quoting_examples(spec, node):
+    """Removes, from media types under `node`, the examples whose value quotes such refs."""
+    if isinstance(node, dict):
+        examples = node.get("examples")
+        if isinstance(examples, dict):
+            for name in list(examples):
+                example = examples[name]
+                if isinstance(example, dict) and isinstance(example.get("$ref"), str):
+                    example = resolve(spec, example["$ref"])
+                if foreign_refs(example.get("value") if isinstance(example, dict) else example):
+                    del examples[name]
+        for value in node.values():
+            drop_quoting_examples(spec, value)
+    elif isinstance(node, list):
+        for value in node:
+            drop_quoting_examples(spec, value)
+
+
 def resolve(spec, ref):
     node = spec
     for part in ref[2:].split("/"):
@@ -44,6 +77,7 @@ def main():
     with open(full_path) as f:
         spec = yaml.safe_load(f)
     paths = {p: spec["paths"][p] for p in PATHS}
+    drop_quoting_examples(spec, paths)
     seen, todo = set(), set()
     refs(paths, todo)
     todo |= {"#/components/securitySchemes/" + name for name in ("apiToken", "oauth2")}

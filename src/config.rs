@@ -1,24 +1,53 @@
 //! Configuration: read from the environment once at cold start, validated, and handed to the
 //! handler as a typed value. Every error names the variable at fault.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use regex::Regex;
 use url::Url;
 
-use crate::naming::GroupNameTemplate;
+use crate::labels::LabelFormat;
+use crate::naming::{GroupNameTemplate, GroupNaming};
 use crate::queues::QueueUrls;
+use crate::role::AccountId;
+use crate::rules::SafetyRules;
+
+/// Which Okta AWS app serves an account's roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppSelection {
+    /// `ACCOUNT_APP_MAP`: an app per account, consulted first.
+    pub by_account: BTreeMap<AccountId, String>,
+    /// `OKTA_APP_ID`: the app of every account the map does not list.
+    pub default_app: Option<String>,
+}
+
+impl AppSelection {
+    /// Neither a map nor a default app: the `amazon_aws` apps are listed and matched by the
+    /// account id in their identity provider ARN.
+    pub fn discovers(&self) -> bool {
+        self.by_account.is_empty() && self.default_app.is_none()
+    }
+}
 
 /// Everything the function is told by its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The Okta org, e.g. `https://example.okta.com` (no trailing path).
     pub okta_org_url: Url,
-    /// The id of the AWS Account Federation app (`amazon_aws`) in Okta.
-    pub okta_app_id: String,
+    /// Which AWS Account Federation app (`amazon_aws`) serves which account.
+    pub apps: AppSelection,
     /// The Secrets Manager secret holding the Okta API token.
     pub okta_secret_id: String,
-    pub group_name_template: GroupNameTemplate,
+    /// The rules that name a role's group.
+    pub naming: GroupNaming,
+    /// Which roles and groups are handled at all.
+    pub rules: SafetyRules,
+    /// How a role is written in `samlRoles` when Okta's app schema does not list the labels.
+    pub label_format: LabelFormat,
+    /// `ACCOUNT_ALIASES`: the account alias Okta shows in a multi-account app's role labels.
+    pub account_aliases: BTreeMap<AccountId, String>,
     /// Whether a group that is not yet assigned to the app gets an assignment created.
     pub assign_unassigned_groups: bool,
     /// Do every read and report the write without making it.
@@ -70,35 +99,47 @@ impl Config {
             variable: "OKTA_ORG_URL",
             hint: "set it to your Okta org, e.g. https://example.okta.com",
         })?)?;
-        let okta_app_id = get("OKTA_APP_ID").ok_or(ConfigError::Missing {
-            variable: "OKTA_APP_ID",
-            hint: "set it to the id of the AWS Account Federation app in Okta",
-        })?;
-        if !okta_app_id.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(ConfigError::Invalid {
-                variable: "OKTA_APP_ID",
-                reason: format!("{okta_app_id:?} is not an Okta app id (letters and digits)"),
-            });
-        }
+        let default_app = get("OKTA_APP_ID")
+            .map(|id| app_id("OKTA_APP_ID", id.trim()))
+            .transpose()?;
+        let apps = AppSelection {
+            by_account: account_map(&get, "ACCOUNT_APP_MAP", |value| {
+                app_id("ACCOUNT_APP_MAP", value)
+            })?,
+            default_app,
+        };
         let okta_secret_id = get("OKTA_SECRET_ID").ok_or(ConfigError::Missing {
             variable: "OKTA_SECRET_ID",
             hint: "set it to the name or ARN of the secret holding the Okta API token",
         })?;
-        let group_name_template = match get("GROUP_NAME_TEMPLATE") {
+        let account_aliases = account_map(&get, "ACCOUNT_ALIASES", |value| {
+            if value.is_empty() || value.contains(']') || value.chars().any(char::is_control) {
+                Err(ConfigError::Invalid {
+                    variable: "ACCOUNT_ALIASES",
+                    reason: format!("{value:?} is not an account alias"),
+                })
+            } else {
+                Ok(value.to_owned())
+            }
+        })?;
+        let label_format = match get("ROLE_LABEL_FORMAT") {
             Some(source) => {
-                GroupNameTemplate::parse(&source).map_err(|reason| ConfigError::Invalid {
-                    variable: "GROUP_NAME_TEMPLATE",
+                LabelFormat::parse(source.trim()).map_err(|reason| ConfigError::Invalid {
+                    variable: "ROLE_LABEL_FORMAT",
                     reason,
                 })?
             }
-            None => GroupNameTemplate::default(),
+            None => LabelFormat::Auto,
         };
 
         Ok(Self {
             okta_org_url,
-            okta_app_id,
+            apps,
             okta_secret_id,
-            group_name_template,
+            naming: naming(&get)?,
+            rules: safety_rules(&get)?,
+            label_format,
+            account_aliases,
             assign_unassigned_groups: flag(&get, "ASSIGN_UNASSIGNED_GROUPS", true)?,
             dry_run: flag(&get, "DRY_RUN", false)?,
             secret_cache_ttl: seconds(
@@ -128,6 +169,134 @@ impl Config {
             )?,
         })
     }
+}
+
+fn app_id(variable: &'static str, id: &str) -> Result<String, ConfigError> {
+    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+        Ok(id.to_owned())
+    } else {
+        Err(ConfigError::Invalid {
+            variable,
+            reason: format!("{id:?} is not an Okta app id (letters and digits)"),
+        })
+    }
+}
+
+/// `ACCOUNT=VALUE` pairs separated by commas or white space.
+fn account_map<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    value: impl Fn(&str) -> Result<T, ConfigError>,
+) -> Result<BTreeMap<AccountId, T>, ConfigError> {
+    let mut map = BTreeMap::new();
+    let Some(raw) = get(variable) else {
+        return Ok(map);
+    };
+    for pair in raw.split([',', ' ', '\n', '\t']).filter(|p| !p.is_empty()) {
+        let invalid = |reason: String| ConfigError::Invalid { variable, reason };
+        let (account, rest) = pair
+            .split_once('=')
+            .ok_or_else(|| invalid(format!("{pair:?} is not ACCOUNT=VALUE")))?;
+        let account = AccountId::parse(account.trim()).map_err(invalid)?;
+        if map.contains_key(&account) {
+            return Err(invalid(format!("account {account} is listed twice")));
+        }
+        map.insert(account, value(rest.trim())?);
+    }
+    Ok(map)
+}
+
+fn list(get: &impl Fn(&str) -> Option<String>, variable: &str) -> Vec<String> {
+    get(variable)
+        .map(|raw| {
+            raw.split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A pattern matched against a whole role name.
+fn whole_name_pattern(
+    get: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+) -> Result<Option<Regex>, ConfigError> {
+    get(variable)
+        .map(|source| {
+            let source = source.trim();
+            let source = source.strip_prefix('^').unwrap_or(source);
+            let source = source.strip_suffix('$').unwrap_or(source);
+            Regex::new(&format!("^(?:{source})$")).map_err(|e| ConfigError::Invalid {
+                variable,
+                reason: format!("not a regular expression: {e}"),
+            })
+        })
+        .transpose()
+}
+
+fn naming(get: &impl Fn(&str) -> Option<String>) -> Result<GroupNaming, ConfigError> {
+    let role_pattern = whole_name_pattern(get, "ROLE_NAME_PATTERN")?;
+    let captures: Vec<&str> = role_pattern
+        .iter()
+        .flat_map(|p| p.capture_names().flatten())
+        .collect();
+    if let Some(reserved) = captures.iter().find(|c| ["role", "account"].contains(c)) {
+        return Err(ConfigError::Invalid {
+            variable: "ROLE_NAME_PATTERN",
+            reason: format!(
+                "the capture name {reserved:?} is taken by the template's own {{{reserved}}}"
+            ),
+        });
+    }
+    let template = match get("GROUP_NAME_TEMPLATE") {
+        Some(source) => GroupNameTemplate::parse_with(&source, &captures).map_err(|reason| {
+            ConfigError::Invalid {
+                variable: "GROUP_NAME_TEMPLATE",
+                reason,
+            }
+        })?,
+        None => GroupNameTemplate::default(),
+    };
+    Ok(GroupNaming {
+        tag_key: get("GROUP_TAG_KEY").map(|k| k.trim().to_owned()),
+        role_pattern: role_pattern.clone(),
+        template,
+    })
+}
+
+fn safety_rules(get: &impl Fn(&str) -> Option<String>) -> Result<SafetyRules, ConfigError> {
+    let defaults = SafetyRules::default();
+    let allowed_path_prefixes = list(get, "ALLOWED_PATH_PREFIXES");
+    if let Some(bad) = allowed_path_prefixes.iter().find(|p| !p.starts_with('/')) {
+        return Err(ConfigError::Invalid {
+            variable: "ALLOWED_PATH_PREFIXES",
+            reason: format!("{bad:?} is not an IAM path prefix (it starts with '/')"),
+        });
+    }
+    let saml_provider = get("SAML_PROVIDER").map(|p| p.trim().to_owned());
+    if let Some(provider) = &saml_provider
+        && provider.starts_with("arn:")
+        && !provider.contains(":saml-provider/")
+    {
+        return Err(ConfigError::Invalid {
+            variable: "SAML_PROVIDER",
+            reason: format!("{provider:?} is not the ARN of an IAM SAML provider"),
+        });
+    }
+    Ok(SafetyRules {
+        require_saml_trust: flag(get, "REQUIRE_SAML_TRUST", defaults.require_saml_trust)?,
+        saml_provider,
+        skip_service_role_path: flag(
+            get,
+            "SKIP_SERVICE_ROLE_PATH",
+            defaults.skip_service_role_path,
+        )?,
+        allowed_path_prefixes,
+        allowed_role_names: whole_name_pattern(get, "ALLOWED_ROLE_NAME_PATTERN")?,
+        denied_groups: list(get, "DENIED_GROUPS"),
+    })
 }
 
 /// The three queue URLs, all or none.
@@ -268,17 +437,125 @@ mod tests {
     #[test]
     fn minimal_environment_gives_the_documented_defaults() {
         let config = config(&[]).unwrap();
-        assert_eq!(config.group_name_template.to_string(), "{role}");
+        assert_eq!(config.naming.template.to_string(), "{role}");
+        assert_eq!(config.naming.tag_key, None);
+        assert!(config.rules.require_saml_trust);
+        assert!(config.rules.skip_service_role_path);
+        assert_eq!(config.label_format, LabelFormat::Auto);
+        assert_eq!(
+            config.apps.default_app.as_deref(),
+            Some("0oa1awsfed000000demo")
+        );
         assert!(config.assign_unassigned_groups);
         assert!(!config.dry_run);
         assert_eq!(config.secret_cache_ttl, Duration::from_secs(300));
     }
 
     #[test]
-    fn missing_app_id_names_the_variable() {
-        let err = config(&[("OKTA_APP_ID", "")]).unwrap_err();
+    fn without_an_app_id_or_map_the_apps_are_discovered() {
+        let read = config(&[("OKTA_APP_ID", "")]).unwrap();
+        assert!(read.apps.discovers());
+    }
+
+    #[test]
+    fn account_app_map_is_read_and_each_fault_names_the_variable() {
+        let read = config(&[(
+            "ACCOUNT_APP_MAP",
+            "111122223333=0oa1prod, 444455556666=0oa2stage",
+        )])
+        .unwrap();
+        let account = AccountId::parse("444455556666").unwrap();
+        assert_eq!(read.apps.by_account[&account], "0oa2stage");
+        assert!(!read.apps.discovers());
+        for bad in [
+            "1111=0oa1",
+            "111122223333",
+            "111122223333=0oa/x",
+            "111122223333=a,111122223333=b",
+        ] {
+            let err = config(&[("ACCOUNT_APP_MAP", bad)]).unwrap_err();
+            assert!(
+                err.to_string().starts_with("ACCOUNT_APP_MAP is invalid"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn role_name_pattern_captures_become_template_placeholders() {
+        let read = config(&[
+            (
+                "ROLE_NAME_PATTERN",
+                "(?P<team>[a-z]+)-(?P<level>admin|read)",
+            ),
+            ("GROUP_NAME_TEMPLATE", "okta-{team}-{level}"),
+        ])
+        .unwrap();
+        assert_eq!(read.naming.template.to_string(), "okta-{team}-{level}");
+        let err = config_with_bad_capture();
+        assert!(err.starts_with("GROUP_NAME_TEMPLATE is invalid"), "{err}");
+        let err = config(&[("ROLE_NAME_PATTERN", "(?P<role>.*)")]).unwrap_err();
         assert!(
-            err.to_string().starts_with("OKTA_APP_ID is not set"),
+            err.to_string().starts_with("ROLE_NAME_PATTERN is invalid"),
+            "{err}"
+        );
+        let err = config(&[("ROLE_NAME_PATTERN", "(unclosed")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("ROLE_NAME_PATTERN is invalid"),
+            "{err}"
+        );
+    }
+
+    fn config_with_bad_capture() -> String {
+        config(&[
+            ("ROLE_NAME_PATTERN", "(?P<team>[a-z]+)-admin"),
+            ("GROUP_NAME_TEMPLATE", "{squad}"),
+        ])
+        .unwrap_err()
+        .to_string()
+    }
+
+    #[test]
+    fn safety_rules_are_read_and_each_fault_names_the_variable() {
+        let read = config(&[
+            ("REQUIRE_SAML_TRUST", "false"),
+            ("SKIP_SERVICE_ROLE_PATH", "no"),
+            ("SAML_PROVIDER", "Okta"),
+            ("ALLOWED_PATH_PREFIXES", "/okta/, /people/"),
+            ("ALLOWED_ROLE_NAME_PATTERN", "okta-.*"),
+            ("DENIED_GROUPS", "Everyone, Domain Admins"),
+        ])
+        .unwrap();
+        assert!(!read.rules.require_saml_trust);
+        assert!(!read.rules.skip_service_role_path);
+        assert_eq!(read.rules.allowed_path_prefixes, ["/okta/", "/people/"]);
+        assert_eq!(read.rules.denied_groups, ["Everyone", "Domain Admins"]);
+        let pattern = read.rules.allowed_role_names.unwrap();
+        assert!(pattern.is_match("okta-Admin") && !pattern.is_match("xokta-Admin"));
+        let err = config(&[("ALLOWED_PATH_PREFIXES", "okta/")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("ALLOWED_PATH_PREFIXES"),
+            "{err}"
+        );
+        let err = config(&[("SAML_PROVIDER", "arn:aws:iam::1:role/x")]).unwrap_err();
+        assert!(err.to_string().starts_with("SAML_PROVIDER"), "{err}");
+        let err = config(&[("REQUIRE_SAML_TRUST", "maybe")]).unwrap_err();
+        assert!(err.to_string().starts_with("REQUIRE_SAML_TRUST"), "{err}");
+    }
+
+    #[test]
+    fn role_label_format_and_aliases_are_read() {
+        let read = config(&[
+            ("ROLE_LABEL_FORMAT", "[{alias}] -- {role}"),
+            ("ACCOUNT_ALIASES", "111122223333=prod-main"),
+        ])
+        .unwrap();
+        assert_ne!(read.label_format, LabelFormat::Auto);
+        let account = AccountId::parse("111122223333").unwrap();
+        assert_eq!(read.account_aliases[&account], "prod-main");
+        let err = config(&[("ROLE_LABEL_FORMAT", "[{alias}]")]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("ROLE_LABEL_FORMAT is invalid"),
             "{err}"
         );
     }

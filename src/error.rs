@@ -43,9 +43,44 @@ pub enum Error {
     RoleNotImported {
         role: String,
         app_id: String,
+        /// Okta's refusal of the write; none when the app's schema already showed the label
+        /// missing and nothing was written.
         #[source]
-        source: OktaError,
+        source: Option<OktaError>,
     },
+
+    #[error(
+        "okta lists several labels that could be role {role:?} of account {account} in app \
+         {app_id} ({}): set ACCOUNT_ALIASES so that the account's label is known",
+        labels.join(", ")
+    )]
+    AmbiguousLabel {
+        role: String,
+        account: String,
+        app_id: String,
+        labels: Vec<String>,
+    },
+
+    #[error(
+        "app {app_id} uses group mapping (settings.app.useGroupMapping), which ignores \
+         samlRoles: turn \"Use Group Mapping\" off in the app's sign-on settings, or serve this \
+         account with another app"
+    )]
+    AppUsesGroupMapping { app_id: String },
+
+    #[error("okta has no app {app_id}: check {variable}")]
+    AppNotFound {
+        app_id: String,
+        variable: &'static str,
+    },
+
+    #[error(
+        "okta has {} active aws apps naming account {account} in their identity provider arn \
+         ({}): map the account to one of them in ACCOUNT_APP_MAP",
+        ids.len(),
+        ids.join(", ")
+    )]
+    AmbiguousApp { account: String, ids: Vec<String> },
 
     #[error("refusing to write the assignment of group {group_id}")]
     UnexpectedProfile {
@@ -100,6 +135,9 @@ impl From<OktaError> for Error {
                 let needs = if operation.contains("group assignment") {
                     "the right to manage the AWS app's assignments (admin permission \
                      okta.apps.assignment.manage; oauth scope okta.apps.manage)"
+                } else if operation.contains("app") {
+                    "the right to read the AWS apps (admin permission okta.apps.read; oauth \
+                     scope okta.apps.read)"
                 } else {
                     "the right to read groups (admin permission okta.groups.read; oauth scope \
                      okta.groups.read)"
@@ -124,6 +162,10 @@ impl Error {
             | Self::GroupNotAssigned { .. }
             | Self::UnexpectedProfile { .. }
             | Self::Forbidden { .. }
+            | Self::AmbiguousLabel { .. }
+            | Self::AppUsesGroupMapping { .. }
+            | Self::AppNotFound { .. }
+            | Self::AmbiguousApp { .. }
             | Self::NoQueues => false,
             Self::GroupNotFound { .. }
             | Self::RoleNotImported { .. }
@@ -143,6 +185,10 @@ impl Error {
             Self::AmbiguousGroup { .. } => "AmbiguousGroup",
             Self::GroupNotAssigned { .. } => "GroupNotAssigned",
             Self::RoleNotImported { .. } => "RoleNotImported",
+            Self::AmbiguousLabel { .. } => "AmbiguousLabel",
+            Self::AppUsesGroupMapping { .. } => "AppUsesGroupMapping",
+            Self::AppNotFound { .. } => "AppNotFound",
+            Self::AmbiguousApp { .. } => "AmbiguousApp",
             Self::UnexpectedProfile { .. } => "UnexpectedProfile",
             Self::WriteNotConfirmed { .. } => "WriteNotConfirmed",
             Self::Forbidden { .. } => "OktaForbidden",

@@ -45,6 +45,9 @@ pub struct RoleCreated {
     pub path: RolePath,
     pub arn: Option<String>,
     pub trust: TrustSummary,
+    /// The SAML providers (ARNs) an `Allow` statement lets assume the role with
+    /// `sts:AssumeRoleWithSAML`.
+    pub saml_providers: Vec<String>,
     pub tags: Vec<Tag>,
 }
 
@@ -141,11 +144,10 @@ pub fn parse(event: &Value) -> Result<Intake, EventError> {
         Some(r) => opt_str(r, "arn", "detail.responseElements.role.arn")?.map(str::to_owned),
         None => None,
     };
-    let trust = trust_summary(
-        request
-            .and_then(|r| r.get("assumeRolePolicyDocument"))
-            .or_else(|| response_role.and_then(|r| r.get("assumeRolePolicyDocument"))),
-    );
+    let document = request
+        .and_then(|r| r.get("assumeRolePolicyDocument"))
+        .or_else(|| response_role.and_then(|r| r.get("assumeRolePolicyDocument")));
+    let (trust, saml_providers) = read_trust(document);
     let tags = match request.and_then(|r| r.get("tags")) {
         Some(tags) => parse_tags(tags)?,
         None => match response_role.and_then(|r| r.get("tags")) {
@@ -161,6 +163,7 @@ pub fn parse(event: &Value) -> Result<Intake, EventError> {
         path,
         arn,
         trust,
+        saml_providers,
         tags,
     }))
 }
@@ -302,17 +305,30 @@ fn parse_tags(tags: &Value) -> Result<Vec<Tag>, EventError> {
 }
 
 /// Reads a trust policy given as an object, a JSON string or a percent-encoded JSON string.
-/// An unreadable policy is `Unknown`, not an error: the policy only informs decisions.
+/// An unreadable policy is `Unknown`, not an error: the safety rules decide what that means.
 pub fn trust_summary(document: Option<&Value>) -> TrustSummary {
+    read_trust(document).0
+}
+
+/// The policy's summary and the SAML providers it trusts.
+fn read_trust(document: Option<&Value>) -> (TrustSummary, Vec<String>) {
     let policy = match document {
         Some(Value::Object(_)) => document.cloned(),
         Some(Value::String(text)) => decode_policy_text(text),
         _ => None,
     };
     match policy {
-        Some(policy) if allows_saml(&policy) => TrustSummary::Saml,
-        Some(policy) if policy.get("Statement").is_some() => TrustSummary::NotSaml,
-        _ => TrustSummary::Unknown,
+        Some(policy) => {
+            let providers = saml_providers(&policy);
+            if !providers.is_empty() {
+                (TrustSummary::Saml, providers)
+            } else if policy.get("Statement").is_some() {
+                (TrustSummary::NotSaml, providers)
+            } else {
+                (TrustSummary::Unknown, providers)
+            }
+        }
+        None => (TrustSummary::Unknown, Vec::new()),
     }
 }
 
@@ -328,25 +344,32 @@ fn decode_policy_text(text: &str) -> Option<Value> {
         .filter(Value::is_object)
 }
 
-fn allows_saml(policy: &Value) -> bool {
+/// The SAML provider ARNs that `Allow` statements let assume the role with SAML.
+fn saml_providers(policy: &Value) -> Vec<String> {
     let statements: Vec<&Value> = match policy.get("Statement") {
         Some(Value::Array(items)) => items.iter().collect(),
         Some(single @ Value::Object(_)) => vec![single],
-        _ => return false,
+        _ => return Vec::new(),
     };
-    statements.into_iter().any(|statement| {
+    let mut providers: Vec<String> = Vec::new();
+    for statement in statements {
         let allows = statement
             .get("Effect")
             .and_then(Value::as_str)
             .is_some_and(|e| e.eq_ignore_ascii_case("allow"));
         let saml_action = one_or_many(statement.get("Action"))
             .any(|a| a.eq_ignore_ascii_case("sts:AssumeRoleWithSAML") || a == "sts:*" || a == "*");
-        let federated = statement
-            .get("Principal")
-            .and_then(|p| p.get("Federated"))
-            .is_some_and(|f| one_or_many(Some(f)).any(|p| p.contains(":saml-provider/")));
-        allows && saml_action && federated
-    })
+        if !(allows && saml_action) {
+            continue;
+        }
+        let federated = statement.get("Principal").and_then(|p| p.get("Federated"));
+        for provider in one_or_many(federated).filter(|p| p.contains(":saml-provider/")) {
+            if !providers.iter().any(|known| known == provider) {
+                providers.push(provider.to_owned());
+            }
+        }
+    }
+    providers
 }
 
 fn one_or_many(value: Option<&Value>) -> impl Iterator<Item = &str> {

@@ -13,15 +13,19 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
+use crate::apps::{App, AppDirectory, AppFor};
 use crate::assign::{self, Change, GroupChoice};
 use crate::config::Config;
 use crate::error::Error;
-use crate::event::{self, Intake, RoleCreated, TrustSummary};
+use crate::event::{self, Intake, RoleCreated};
+use crate::labels::{self, Label, LabelContext};
 use crate::locks::GroupLocks;
+use crate::naming::NoGroup;
 use crate::okta::{Call, GroupQuery, OktaClient, OktaError};
 use crate::queues::Queues;
 use crate::ratelimit::OktaClock;
 use crate::role::AccountId;
+use crate::rules::Skip;
 use crate::secret::{SecretSource, TokenCache};
 
 /// Attempts at one group's read-merge-write when a write fails without a clear answer.
@@ -35,6 +39,7 @@ pub struct Deps<S> {
     pub okta: OktaClient,
     pub tokens: TokenCache<S>,
     pub queues: Option<Queues>,
+    pub apps: AppDirectory,
     group_locks: GroupLocks,
 }
 
@@ -51,11 +56,13 @@ impl<S: SecretSource> Deps<S> {
     ) -> Result<Self, reqwest::Error> {
         let okta = OktaClient::new(config.okta_org_url.clone(), config.okta_timeout, clock)?;
         let tokens = TokenCache::new(secrets, config.secret_cache_ttl);
+        let apps = AppDirectory::new(config.apps.clone());
         Ok(Self {
             config,
             okta,
             tokens,
             queues: None,
+            apps,
             group_locks: GroupLocks::default(),
         })
     }
@@ -77,7 +84,8 @@ pub enum OutcomeKind {
     AlreadyPresent,
     /// `DRY_RUN`: the write that would have been made was logged, not made.
     WouldAssign,
-    /// A relevant event that asks for nothing (the IAM call failed).
+    /// A relevant event that asks for nothing: the IAM call failed, or a rule (`rule`) says
+    /// the role is not handed out automatically.
     Skipped,
     /// An event this function does not act on.
     Ignored,
@@ -98,7 +106,13 @@ pub struct Outcome {
     pub group: Option<String>,
     pub group_id: Option<String>,
     pub app_id: Option<String>,
+    /// The value written to (or found in) `samlRoles`: Okta's label for the role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub reason: Option<String>,
+    /// The rule that skipped the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
     pub created_assignment: bool,
     pub saml_roles: Option<Vec<String>>,
     pub dry_run: bool,
@@ -119,7 +133,9 @@ impl Outcome {
             group: None,
             group_id: None,
             app_id: None,
+            label: None,
             reason: None,
+            rule: None,
             created_assignment: false,
             saml_roles: None,
             dry_run: false,
@@ -196,22 +212,145 @@ async fn assign_role<S: SecretSource>(
     created: RoleCreated,
     deadline: Option<Instant>,
 ) -> Result<Outcome, Error> {
-    let group_name = deps
-        .config
-        .group_name_template
-        .render(&created.role, &created.account);
+    let config = &deps.config;
+    if let Err(skip) = config.rules.check_role(&created) {
+        return Ok(skipped(&created, None, skip));
+    }
+    let group = match config.naming.group_for(&created) {
+        Ok(group) => group,
+        Err(NoGroup::Skip(skip)) => return Ok(skipped(&created, None, skip)),
+        Err(NoGroup::BadTag(err)) => return Err(Error::InvalidEvent(err)),
+    };
+    if let Err(skip) = config.rules.check_group(&group.name, None) {
+        return Ok(skipped(&created, Some(&group.name), skip));
+    }
     let span = tracing::info_span!(
         "assign",
         account = %created.account,
         role = %created.role,
         path = %created.path,
-        group = group_name,
-        app_id = deps.config.okta_app_id,
+        group = group.name,
+        naming_rule = group.rule,
+        app_id = tracing::field::Empty,
         event_id = created.event_id.as_deref(),
     );
-    assign_to_group(deps, created, group_name, deadline)
+    assign_to_group(deps, created, group.name, deadline)
         .instrument(span)
         .await
+}
+
+/// The answer for an event a rule skips; logged as the decision.
+fn skipped(created: &RoleCreated, group: Option<&str>, skip: Skip) -> Outcome {
+    tracing::info!(
+        outcome = "skipped",
+        rule = skip.rule,
+        reason = skip.reason,
+        account = %created.account,
+        role = %created.role,
+        path = %created.path,
+        group,
+        event_id = created.event_id.as_deref(),
+        "role skipped by rule"
+    );
+    Outcome {
+        account: Some(created.account.to_string()),
+        role: Some(created.role.to_string()),
+        path: Some(created.path.to_string()),
+        group: group.map(str::to_owned),
+        reason: Some(skip.reason),
+        rule: Some(skip.rule),
+        ..Outcome::new(OutcomeKind::Skipped, created.event_id.clone())
+    }
+}
+
+/// The app that serves the role's account, or the answer when none may be used.
+async fn choose_app<S: SecretSource>(
+    deps: &Deps<S>,
+    session: &mut Session<'_, S>,
+    created: &RoleCreated,
+) -> Result<Result<std::sync::Arc<App>, Outcome>, Error> {
+    let (okta, apps, account) = (&deps.okta, &deps.apps, &created.account);
+    let app = match session
+        .call(|call| async move { apps.app_for(okta, &call, account).await })
+        .await?
+    {
+        AppFor::App(app) => app,
+        AppFor::None { reason } => {
+            return Ok(Err(skipped(
+                created,
+                None,
+                Skip::new("no-app-for-account", reason),
+            )));
+        }
+        AppFor::Several { ids } => {
+            return Err(Error::AmbiguousApp {
+                account: account.to_string(),
+                ids,
+            });
+        }
+        AppFor::Missing { app_id, variable } => {
+            return Err(Error::AppNotFound { app_id, variable });
+        }
+    };
+    if app.use_group_mapping {
+        return Err(Error::AppUsesGroupMapping {
+            app_id: app.id.clone(),
+        });
+    }
+    tracing::Span::current().record("app_id", app.id.as_str());
+    Ok(Ok(app))
+}
+
+/// Okta's label for the role in this app: from the app's schema when it lists labels (read
+/// again before a role is declared missing), else as the format makes it.
+async fn choose_label<S: SecretSource>(
+    deps: &Deps<S>,
+    session: &mut Session<'_, S>,
+    app: &App,
+    created: &RoleCreated,
+    existing: &[String],
+) -> Result<String, Error> {
+    let ctx = LabelContext {
+        role: &created.role,
+        account: &created.account,
+        alias: deps
+            .config
+            .account_aliases
+            .get(&created.account)
+            .map(String::as_str),
+        app_accounts: &app.accounts,
+        existing,
+    };
+    let (okta, apps, app_id) = (&deps.okta, &deps.apps, app.id.as_str());
+    let mut fresh = false;
+    loop {
+        let listed = session
+            .call(|call| async move { apps.labels(okta, &call, app_id, fresh).await })
+            .await?;
+        let Some(listed) = listed else {
+            return Ok(labels::formatted(&deps.config.label_format, &ctx));
+        };
+        match labels::from_list(&listed, &ctx) {
+            Label::Listed(label) | Label::Formatted(label) => return Ok(label),
+            Label::Ambiguous(labels) => {
+                return Err(Error::AmbiguousLabel {
+                    role: created.role.to_string(),
+                    account: created.account.to_string(),
+                    app_id: app_id.to_owned(),
+                    labels,
+                });
+            }
+            Label::NotListed { looked_for } if fresh => {
+                tracing::info!(?looked_for, "app schema does not list the role");
+                return Err(Error::RoleNotImported {
+                    role: created.role.to_string(),
+                    app_id: app_id.to_owned(),
+                    source: None,
+                });
+            }
+            Label::NotListed { .. } => fresh = true,
+        }
+    }
 }
 
 async fn assign_to_group<S: SecretSource>(
@@ -221,12 +360,12 @@ async fn assign_to_group<S: SecretSource>(
     deadline: Option<Instant>,
 ) -> Result<Outcome, Error> {
     let config = &deps.config;
-    let app_id = config.okta_app_id.as_str();
-    let label = created.role.as_str();
-    if created.trust == TrustSummary::NotSaml {
-        tracing::info!(trust = ?created.trust, "role trust policy allows no saml provider");
-    }
     let mut session = Session::start(&deps.tokens, deadline).await?;
+    let app = match choose_app(deps, &mut session, &created).await? {
+        Ok(app) => app,
+        Err(skipped) => return Ok(skipped),
+    };
+    let app_id = app.id.as_str();
 
     let okta = &deps.okta;
     let name = group_name.as_str();
@@ -262,6 +401,9 @@ async fn assign_to_group<S: SecretSource>(
             });
         }
     };
+    if let Err(skip) = config.rules.check_group(&group_name, Some(&group.id)) {
+        return Ok(skipped(&created, Some(&group_name), skip));
+    }
     let group_id = group.id.as_str();
     let mut outcome = Outcome {
         account: Some(created.account.to_string()),
@@ -283,6 +425,7 @@ async fn assign_to_group<S: SecretSource>(
         .with_jitter()
         .build();
     let mut wrote = false;
+    let mut chosen: Option<String> = None;
     loop {
         let existing = session
             .call(|call| async move { okta.get_assignment(&call, app_id, group_id).await })
@@ -294,6 +437,20 @@ async fn assign_to_group<S: SecretSource>(
                 app_id: app_id.to_owned(),
             });
         }
+        let label = match &chosen {
+            Some(label) => label.clone(),
+            None => {
+                let present = existing
+                    .as_ref()
+                    .and_then(|a| assign::saml_roles(&a.profile).ok())
+                    .unwrap_or_default();
+                let label = choose_label(deps, &mut session, &app, &created, &present).await?;
+                outcome.label = Some(label.clone());
+                chosen = Some(label.clone());
+                label
+            }
+        };
+        let label = label.as_str();
         let change = assign::add_role(existing.as_ref(), label).map_err(|source| {
             Error::UnexpectedProfile {
                 group_id: group.id.clone(),
@@ -350,7 +507,7 @@ async fn assign_to_group<S: SecretSource>(
                 return Err(Error::RoleNotImported {
                     role: label.to_owned(),
                     app_id: app_id.to_owned(),
-                    source,
+                    source: Some(source),
                 });
             }
             Err(Error::Okta(source)) if source.is_transient() => {

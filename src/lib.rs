@@ -1,11 +1,13 @@
 //! okta-role-sync: when an IAM role is created, add it to the `samlRoles` of the matching Okta
 //! group in the AWS Account Federation app, keeping everything that was there.
 
+pub mod apps;
 pub mod assign;
 pub mod config;
 pub mod error;
 pub mod event;
 pub mod handler;
+pub mod labels;
 pub mod lambda;
 pub mod locks;
 pub mod naming;
@@ -13,6 +15,7 @@ pub mod okta;
 pub mod queues;
 pub mod ratelimit;
 pub mod role;
+pub mod rules;
 pub mod secret;
 pub mod waits;
 

@@ -1,19 +1,35 @@
-//! The naming rule that maps a role to the name of its Okta group.
+//! The naming rules that map a role to the name of its Okta group.
 //!
-//! A template holds literal text and the placeholders `{role}` and `{account}`, at least one of
-//! them: `{role}` alone gives a group per role, `aws_{account}` a group per account that
-//! receives all of that account's roles. A template with neither would send every role to
-//! one group, and is refused.
+//! Three rules, the first that applies wins:
+//! 1. a role tag (`GROUP_TAG_KEY`, e.g. `okta-group`) names the group outright;
+//! 2. `ROLE_NAME_PATTERN`, a regex with named captures, takes the role name apart, and the
+//!    template may use each capture as a placeholder (`^(?P<team>[a-z]+)-(?P<level>admin|read)$`
+//!    with `okta-{team}-{level}`): the inverse of Okta's own group-filter convention, which reads
+//!    the role from the group's name. A role the pattern does not match is skipped;
+//! 3. `GROUP_NAME_TEMPLATE` alone, from `{role}` and `{account}`.
+//!
+//! A template holds literal text and placeholders, at least one of them: `{role}` alone gives a
+//! group per role, `aws_{account}` a group per account that receives all of that account's
+//! roles. A template with none would send every role to one group, and is refused.
 
+use std::collections::HashMap;
 use std::fmt;
 
+use regex::Regex;
+
+use crate::event::{EventError, RoleCreated};
 use crate::role::{AccountId, RoleName};
+use crate::rules::Skip;
+
+/// Okta's longest group name.
+const MAX_GROUP_NAME: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Text(String),
     Role,
     Account,
+    Capture(String),
 }
 
 /// A parsed `GROUP_NAME_TEMPLATE`.
@@ -24,7 +40,13 @@ pub struct GroupNameTemplate {
 }
 
 impl GroupNameTemplate {
+    /// A template with the placeholders `{role}` and `{account}` only.
     pub fn parse(source: &str) -> Result<Self, String> {
+        Self::parse_with(source, &[])
+    }
+
+    /// A template that may also use the named captures `captures` as placeholders.
+    pub fn parse_with(source: &str, captures: &[&str]) -> Result<Self, String> {
         let mut parts = Vec::new();
         let mut rest = source;
         while let Some(open) = rest.find('{') {
@@ -38,9 +60,13 @@ impl GroupNameTemplate {
             parts.push(match placeholder {
                 "role" => Part::Role,
                 "account" => Part::Account,
+                name if captures.contains(&name) => Part::Capture(name.to_owned()),
                 other => {
+                    let mut known = vec!["{role}".to_owned(), "{account}".to_owned()];
+                    known.extend(captures.iter().map(|c| format!("{{{c}}}")));
                     return Err(format!(
-                        "{source:?} has an unknown placeholder {{{other}}}: use {{role}} and {{account}}"
+                        "{source:?} has an unknown placeholder {{{other}}}: use {}",
+                        known.join(", ")
                     ));
                 }
             });
@@ -52,7 +78,7 @@ impl GroupNameTemplate {
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_owned()));
         }
-        if !parts.contains(&Part::Role) && !parts.contains(&Part::Account) {
+        if !parts.iter().any(|p| !matches!(p, Part::Text(_))) {
             return Err(format!("{source:?} must contain {{role}} or {{account}}"));
         }
         if source.chars().any(char::is_control) {
@@ -66,12 +92,22 @@ impl GroupNameTemplate {
 
     /// The group name for a role in an account.
     pub fn render(&self, role: &RoleName, account: &AccountId) -> String {
+        self.render_with(role, account, &HashMap::new())
+    }
+
+    fn render_with(
+        &self,
+        role: &RoleName,
+        account: &AccountId,
+        captures: &HashMap<&str, &str>,
+    ) -> String {
         self.parts
             .iter()
             .map(|part| match part {
                 Part::Text(text) => text.as_str(),
                 Part::Role => role.as_str(),
                 Part::Account => account.as_str(),
+                Part::Capture(name) => captures.get(name.as_str()).copied().unwrap_or(""),
             })
             .collect()
     }
@@ -89,6 +125,91 @@ impl Default for GroupNameTemplate {
 impl fmt::Display for GroupNameTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
+    }
+}
+
+/// The naming rules together, as configured.
+#[derive(Debug, Clone, Default)]
+pub struct GroupNaming {
+    /// The role tag whose value names the group, when set.
+    pub tag_key: Option<String>,
+    /// Matched against the whole role name; its named captures feed the template.
+    pub role_pattern: Option<Regex>,
+    pub template: GroupNameTemplate,
+}
+
+/// The group a role maps to, and which rule said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupName {
+    pub name: String,
+    /// `tag`, `pattern` or `template`.
+    pub rule: &'static str,
+}
+
+/// Why no group name could be had for a role.
+#[derive(Debug)]
+pub enum NoGroup {
+    /// A rule skips the role (the pattern does not match it).
+    Skip(Skip),
+    /// The role's naming tag holds no usable group name.
+    BadTag(EventError),
+}
+
+impl GroupNaming {
+    pub fn group_for(&self, created: &RoleCreated) -> Result<GroupName, NoGroup> {
+        if let Some(key) = &self.tag_key
+            && let Some(tag) = created.tags.iter().find(|t| t.key == *key)
+        {
+            let name = tag.value.trim();
+            let invalid = |reason: String| {
+                NoGroup::BadTag(EventError::Invalid {
+                    field: "detail.requestParameters.tags",
+                    reason,
+                })
+            };
+            if name.is_empty() {
+                return Err(invalid(format!(
+                    "tag {key:?} names no group: its value is empty"
+                )));
+            }
+            if name.chars().count() > MAX_GROUP_NAME || name.chars().any(char::is_control) {
+                return Err(invalid(format!(
+                    "tag {key:?} is not an okta group name (at most {MAX_GROUP_NAME} \
+                     characters, no control characters)"
+                )));
+            }
+            return Ok(GroupName {
+                name: name.to_owned(),
+                rule: "tag",
+            });
+        }
+        let Some(pattern) = &self.role_pattern else {
+            return Ok(GroupName {
+                name: self.template.render(&created.role, &created.account),
+                rule: "template",
+            });
+        };
+        let Some(found) = pattern.captures(created.role.as_str()) else {
+            return Err(NoGroup::Skip(Skip::new(
+                "role-name-pattern",
+                format!(
+                    "role name {} does not match ROLE_NAME_PATTERN {}",
+                    created.role,
+                    pattern.as_str()
+                ),
+            )));
+        };
+        let captures: HashMap<&str, &str> = pattern
+            .capture_names()
+            .flatten()
+            .filter_map(|name| found.name(name).map(|m| (name, m.as_str())))
+            .collect();
+        Ok(GroupName {
+            name: self
+                .template
+                .render_with(&created.role, &created.account, &captures),
+            rule: "pattern",
+        })
     }
 }
 
@@ -142,5 +263,108 @@ mod tests {
     fn template_with_unbalanced_braces_is_rejected() {
         assert!(GroupNameTemplate::parse("{role").is_err());
         assert!(GroupNameTemplate::parse("role}").is_err());
+    }
+
+    fn created(role_name: &str, tags: &[(&str, &str)]) -> RoleCreated {
+        RoleCreated {
+            event_id: None,
+            account: account(),
+            role: role(role_name),
+            path: crate::role::RolePath::root(),
+            arn: None,
+            trust: crate::event::TrustSummary::Saml,
+            saml_providers: Vec::new(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| crate::event::Tag {
+                    key: (*k).to_owned(),
+                    value: (*v).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    fn naming(tag: Option<&str>, pattern: Option<&str>, template: &str) -> GroupNaming {
+        let role_pattern = pattern.map(|p| Regex::new(&format!("^(?:{p})$")).unwrap());
+        let captures: Vec<&str> = role_pattern
+            .iter()
+            .flat_map(|p| p.capture_names().flatten())
+            .collect();
+        GroupNaming {
+            tag_key: tag.map(str::to_owned),
+            template: GroupNameTemplate::parse_with(template, &captures).unwrap(),
+            role_pattern: role_pattern.clone(),
+        }
+    }
+
+    fn name_of(result: Result<GroupName, NoGroup>) -> (String, &'static str) {
+        match result {
+            Ok(found) => (found.name, found.rule),
+            Err(NoGroup::Skip(skip)) => (skip.reason, skip.rule),
+            Err(NoGroup::BadTag(err)) => (err.to_string(), "bad-tag"),
+        }
+    }
+
+    #[test]
+    fn a_naming_tag_wins_over_the_pattern_and_the_template() {
+        let rules = naming(
+            Some("okta-group"),
+            Some("(?P<team>[a-z]+)-admin"),
+            "aws-{team}",
+        );
+        let tagged = created("data-admin", &[("okta-group", " Data Platform Admins ")]);
+        assert_eq!(
+            name_of(rules.group_for(&tagged)),
+            ("Data Platform Admins".to_owned(), "tag")
+        );
+    }
+
+    #[test]
+    fn tag_keys_are_matched_exactly_as_iam_does() {
+        let rules = naming(Some("okta-group"), None, "{role}");
+        let other_case = created("Admin", &[("Okta-Group", "Admins")]);
+        assert_eq!(
+            name_of(rules.group_for(&other_case)),
+            ("Admin".to_owned(), "template")
+        );
+    }
+
+    #[test]
+    fn an_empty_naming_tag_is_an_error_naming_the_tag() {
+        let rules = naming(Some("okta-group"), None, "{role}");
+        let (text, rule) = name_of(rules.group_for(&created("Admin", &[("okta-group", " ")])));
+        assert_eq!(rule, "bad-tag");
+        assert!(
+            text.contains("\"okta-group\"") && text.contains("empty"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_pattern_captures_feed_the_template() {
+        let rules = naming(
+            None,
+            "(?P<team>[a-z]+)-(?P<level>admin|read)".into(),
+            "okta-{team}-{level}-{account}",
+        );
+        assert_eq!(
+            name_of(rules.group_for(&created("billing-read", &[]))),
+            ("okta-billing-read-111122223333".to_owned(), "pattern")
+        );
+    }
+
+    #[test]
+    fn a_role_the_pattern_does_not_match_is_skipped_by_the_pattern_rule() {
+        let rules = naming(None, Some("(?P<team>[a-z]+)-admin"), "{team}");
+        let (reason, rule) = name_of(rules.group_for(&created("billing-read", &[])));
+        assert_eq!(rule, "role-name-pattern");
+        assert!(reason.contains("billing-read"), "{reason}");
+    }
+
+    #[test]
+    fn template_may_use_only_the_patterns_capture_names() {
+        assert!(GroupNameTemplate::parse_with("{team}", &["team"]).is_ok());
+        let err = GroupNameTemplate::parse_with("{squad}", &["team"]).unwrap_err();
+        assert!(err.contains("{squad}") && err.contains("{team}"), "{err}");
     }
 }

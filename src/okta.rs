@@ -220,6 +220,8 @@ pub enum GroupQuery<'a> {
 
 /// The largest page Okta serves for group searches.
 const SEARCH_PAGE: u32 = 200;
+/// The largest page of apps Okta serves.
+const APPS_PAGE: u32 = 200;
 /// The most groups a `q` lookup returns; it has no further pages.
 const PREFIX_LIMIT: u32 = 300;
 
@@ -332,6 +334,70 @@ impl OktaClient {
             operation: OP,
             source,
         })
+    }
+
+    /// Every AWS Account Federation app of the org (`name eq "amazon_aws"`), every page.
+    pub async fn list_aws_apps(&self, call: &Call) -> Result<Vec<Value>, OktaError> {
+        const OP: &str = "list aws apps";
+        let mut url = self.url("/api/v1/apps");
+        url.query_pairs_mut()
+            .append_pair("filter", "name eq \"amazon_aws\"")
+            .append_pair("limit", &APPS_PAGE.to_string());
+        let mut apps = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next.take() {
+            let (headers, body) = self.send(OP, Method::GET, url, call, None).await?;
+            let page: Vec<Value> =
+                serde_json::from_slice(&body).map_err(|source| OktaError::Decode {
+                    operation: OP,
+                    source,
+                })?;
+            apps.extend(page);
+            next = self.next_link(OP, &headers)?;
+        }
+        Ok(apps)
+    }
+
+    /// One app, or `None` when Okta has no app of that id (404).
+    pub async fn get_app(&self, call: &Call, app_id: &str) -> Result<Option<Value>, OktaError> {
+        const OP: &str = "read app";
+        let url = self.segments_url(&["api", "v1", "apps", app_id]);
+        self.get_json_or_none(OP, url, call).await
+    }
+
+    /// The app's user profile schema, or `None` when Okta has none for the app (404).
+    pub async fn get_app_schema(
+        &self,
+        call: &Call,
+        app_id: &str,
+    ) -> Result<Option<Value>, OktaError> {
+        const OP: &str = "read app schema";
+        let url = self.segments_url(&["api", "v1", "meta", "schemas", "apps", app_id, "default"]);
+        self.get_json_or_none(OP, url, call).await
+    }
+
+    async fn get_json_or_none(
+        &self,
+        operation: &'static str,
+        url: Url,
+        call: &Call,
+    ) -> Result<Option<Value>, OktaError> {
+        match self.send(operation, Method::GET, url, call, None).await {
+            Ok((_, body)) => serde_json::from_slice(&body)
+                .map(Some)
+                .map_err(|source| OktaError::Decode { operation, source }),
+            Err(err) if err.status() == Some(StatusCode::NOT_FOUND) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    fn segments_url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .expect("an http(s) base URL has path segments")
+            .clear()
+            .extend(segments);
+        url
     }
 
     fn url(&self, path: &str) -> Url {

@@ -63,6 +63,7 @@ pub(crate) struct App {
     pub status: AppStatus,
     pub roles: Vec<String>,
     pub settings: Value,
+    pub schema_lists_roles: bool,
     pub created: String,
     pub last_updated: String,
 }
@@ -207,6 +208,7 @@ impl Org {
                 status: seed.status,
                 roles,
                 settings,
+                schema_lists_roles: seed.schema_lists_roles,
                 created: stamp.to_string(),
                 last_updated: stamp.to_string(),
             },
@@ -312,6 +314,7 @@ impl Org {
                     status: a.status,
                     roles: a.roles.clone(),
                     settings: a.settings.clone(),
+                    schema_lists_roles: a.schema_lists_roles,
                 })
                 .collect(),
             groups: self.groups.values().map(Group::to_seed).collect(),

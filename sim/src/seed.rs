@@ -122,6 +122,14 @@ pub struct AppSeed {
     /// The app's `settings` object; an `app` object is added when missing.
     #[serde(default = "default_settings")]
     pub settings: Value,
+    /// Whether the app's profile schema lists the imported roles as the allowed values of
+    /// `samlRoles` (true by default); false stands for an org whose schema lists none.
+    #[serde(default = "default_true")]
+    pub schema_lists_roles: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_app_name() -> String {
@@ -148,6 +156,7 @@ impl Default for AppSeed {
             status: AppStatus::default(),
             roles: Vec::new(),
             settings: default_settings(),
+            schema_lists_roles: true,
         }
     }
 }

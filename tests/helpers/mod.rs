@@ -538,17 +538,27 @@ impl World {
 
     /// The stored assignment of `group_id` to the test app, if any.
     pub async fn assignment(&self, group_id: &str) -> Option<Value> {
+        self.assignment_in(APP_ID, group_id).await
+    }
+
+    /// The stored assignment of `group_id` to `app_id`, if any.
+    pub async fn assignment_in(&self, app_id: &str, group_id: &str) -> Option<Value> {
         let state = self.sim_get("/__sim/state").await;
         state["assignments"]
             .as_array()
             .into_iter()
             .flatten()
-            .find(|a| a["appId"] == APP_ID && a["groupId"] == group_id)
+            .find(|a| a["appId"] == app_id && a["groupId"] == group_id)
             .cloned()
     }
 
     pub async fn saml_roles(&self, group_id: &str) -> Vec<String> {
-        self.assignment(group_id)
+        self.saml_roles_in(APP_ID, group_id).await
+    }
+
+    /// The `samlRoles` of `group_id`'s assignment to `app_id` (empty when unassigned).
+    pub async fn saml_roles_in(&self, app_id: &str, group_id: &str) -> Vec<String> {
+        self.assignment_in(app_id, group_id)
             .await
             .and_then(|a| serde_json::from_value(a["profile"]["samlRoles"].clone()).ok())
             .unwrap_or_default()
@@ -634,6 +644,43 @@ pub fn event(name: &str) -> Value {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
     serde_json::from_str(&text).expect("event fixtures are JSON")
+}
+
+/// An AWS Account Federation app for a seed: its id, the accounts its identity provider ARN
+/// names, and the role labels it has imported.
+pub fn aws_app(id: &str, accounts: &[&str], roles: &[&str]) -> Value {
+    let arns: Vec<String> = accounts
+        .iter()
+        .map(|a| format!("arn:aws:iam::{a}:saml-provider/Okta"))
+        .collect();
+    json!({
+        "id": id,
+        "name": "amazon_aws",
+        "label": format!("AWS {}", accounts.join(" ")),
+        "roles": roles,
+        "settings": {"app": {"identityProviderArn": arns.join(","), "useGroupMapping": false}},
+    })
+}
+
+/// A CreateRole event of `role` in `account`, forwarded to a central bus, with `tags`.
+pub fn create_role_in(account: &str, role: &str, tags: Value) -> Value {
+    let mut event = event("create-role.json");
+    event["account"] = json!(account);
+    event["detail"]["recipientAccountId"] = json!(account);
+    event["detail"]["userIdentity"]["accountId"] = json!(account);
+    event["detail"]["requestParameters"]["roleName"] = json!(role);
+    event["detail"]["requestParameters"]["tags"] = tags;
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": format!("arn:aws:iam::{account}:saml-provider/Okta")},
+            "Action": "sts:AssumeRoleWithSAML",
+        }]
+    });
+    event["detail"]["requestParameters"]["assumeRolePolicyDocument"] = json!(trust.to_string());
+    event["detail"]["responseElements"] = Value::Null;
+    event
 }
 
 /// A fixture from `tests/fixtures/`.

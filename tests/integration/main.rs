@@ -4,6 +4,7 @@
 #[path = "../helpers/mod.rs"]
 mod helpers;
 
+mod accounts;
 mod assign;
 mod concurrency;
 mod faults;

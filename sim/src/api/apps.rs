@@ -1,5 +1,7 @@
-//! `GET /api/v1/apps` (`filter` on name and status, `q` on label or name, paged) and
-//! `GET /api/v1/apps/{appId}`, with the app JSON Okta returns for a SAML 2.0 app.
+//! `GET /api/v1/apps` (`filter` on name and status, `q` on label or name, paged),
+//! `GET /api/v1/apps/{appId}`, with the app JSON Okta returns for a SAML 2.0 app, and the app's
+//! user profile schema `GET /api/v1/meta/schemas/apps/{appId}/default`, whose `samlRoles`
+//! lists the roles the app has imported.
 
 use serde_json::{Value, json};
 
@@ -73,4 +75,57 @@ fn app_json(app: &App, base: &str) -> Value {
             "groups": { "href": format!("{href}/groups") },
         },
     })
+}
+
+pub(super) fn schema(org: &Org, request: &Request<'_>, app_id: &str) -> Outcome {
+    let app = org
+        .apps
+        .get(app_id)
+        .ok_or_else(|| OktaError::not_found(app_id, "App"))?;
+    let choices: Vec<Value> = app
+        .roles
+        .iter()
+        .map(|r| json!({"const": r, "title": r}))
+        .collect();
+    let items = if app.schema_lists_roles {
+        json!({"type": "string", "enum": app.roles, "oneOf": choices})
+    } else {
+        json!({"type": "string"})
+    };
+    let role = if app.schema_lists_roles {
+        json!({"title": "Role", "type": "string", "enum": app.roles, "oneOf": choices, "scope": "NONE"})
+    } else {
+        json!({"title": "Role", "type": "string", "scope": "NONE"})
+    };
+    Ok(Reply::ok(json!({
+        "id": format!("{}/meta/schemas/apps/{}/default", request.base, app.id),
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "name": app.name,
+        "title": format!("{} User", app.label),
+        "created": app.created,
+        "lastUpdated": app.last_updated,
+        "definitions": {
+            "custom": {"id": "#custom", "type": "object", "properties": {}, "required": []},
+            "base": {
+                "id": "#base",
+                "type": "object",
+                "properties": {
+                    "role": role,
+                    "samlRoles": {
+                        "title": "SAML User Roles",
+                        "type": "array",
+                        "items": items,
+                        "scope": "NONE",
+                        "union": "DISABLE",
+                    },
+                },
+                "required": [],
+            },
+        },
+        "type": "object",
+        "properties": {
+            "profile": {"allOf": [{"$ref": "#/definitions/base"}, {"$ref": "#/definitions/custom"}]}
+        },
+        "_links": {"self": {"href": format!("{}/api/v1/meta/schemas/apps/{}/default", request.base, app.id)}},
+    })))
 }

@@ -302,6 +302,7 @@ fn route(org: &mut Org, method: &Method, request: &Request<'_>) -> Outcome {
         ["groups"] if get => groups::list(org, request),
         ["apps"] if get => apps::list(org, request),
         ["apps", app_id] if get => apps::get(org, request, app_id),
+        ["meta", "schemas", "apps", app_id, "default"] if get => apps::schema(org, request, app_id),
         ["apps", app_id, "groups"] if get => assignments::list(org, request, app_id),
         ["apps", app_id, "groups", group_id] => match *method {
             Method::GET => assignments::get(org, request, app_id, group_id),
