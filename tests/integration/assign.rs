@@ -459,6 +459,10 @@ async fn every_sample_event_is_handled_without_error_or_with_a_named_wait() {
         // Its trust policy names EC2, not a SAML provider: not handed out.
         ("create-role-legacy-console.json", Ok(OutcomeKind::Skipped)),
         ("delete-role.json", Ok(OutcomeKind::Ignored)),
+        (
+            "create-role-awaiting-import.json",
+            Err("Retryable.GroupNotFound"),
+        ),
     ];
     for (name, want) in expected {
         let got = handle(&deps, &event(name)).await;
