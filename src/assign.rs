@@ -118,6 +118,101 @@ pub fn add_role(existing: Option<&Assignment>, label: &str) -> Result<Change, Un
     })
 }
 
+/// Labels to add to and remove from one group's `samlRoles`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelEdit {
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+impl LabelEdit {
+    pub fn adding(label: &str) -> Self {
+        Self {
+            add: vec![label.to_owned()],
+            remove: Vec::new(),
+        }
+    }
+
+    pub fn removing(labels: Vec<String>) -> Self {
+        Self {
+            add: Vec::new(),
+            remove: labels,
+        }
+    }
+}
+
+/// The change that applies `edit` to the group's assignment, keeping everything else: the
+/// order of the labels kept, `role`, the priority and every other profile field. A group with
+/// no assignment gets one holding only the added labels; with nothing to add it keeps none.
+pub fn edit_labels(
+    existing: Option<&Assignment>,
+    edit: &LabelEdit,
+) -> Result<Change, UnexpectedProfile> {
+    let Some(existing) = existing else {
+        let mut add: Vec<String> = Vec::new();
+        for label in &edit.add {
+            if !add.contains(label) && !edit.remove.contains(label) {
+                add.push(label.clone());
+            }
+        }
+        if add.is_empty() {
+            return Ok(Change::AlreadyPresent {
+                saml_roles: Vec::new(),
+            });
+        }
+        let mut profile = Map::new();
+        profile.insert("samlRoles".to_owned(), Value::from(add));
+        return Ok(Change::Write {
+            body: AssignmentWrite {
+                priority: None,
+                profile,
+            },
+            creates: true,
+        });
+    };
+    let before = saml_roles(&existing.profile)?;
+    let mut after: Vec<String> = before
+        .iter()
+        .filter(|label| !edit.remove.contains(label))
+        .cloned()
+        .collect();
+    for label in &edit.add {
+        if !after.contains(label) && !edit.remove.contains(label) {
+            after.push(label.clone());
+        }
+    }
+    if after == before {
+        return Ok(Change::AlreadyPresent { saml_roles: before });
+    }
+    let mut profile = existing.profile.clone();
+    profile.insert("samlRoles".to_owned(), Value::from(after));
+    Ok(Change::Write {
+        body: AssignmentWrite {
+            priority: existing.priority,
+            profile,
+        },
+        creates: false,
+    })
+}
+
+/// What Okta's answer to a write does not confirm: labels sent but not stored, and labels
+/// removed but still there.
+pub fn unconfirmed_after_write(
+    sent: &AssignmentWrite,
+    stored: &Assignment,
+    edit: &LabelEdit,
+) -> Vec<String> {
+    let stored_roles = saml_roles(&stored.profile).unwrap_or_default();
+    let mut unconfirmed = missing_after_write(sent, stored);
+    unconfirmed.extend(
+        edit.remove
+            .iter()
+            .filter(|label| stored_roles.contains(label))
+            .map(|label| format!("the removal of {label}")),
+    );
+    unconfirmed
+}
+
 /// The labels in a profile's `samlRoles`; a missing or null list is empty.
 pub fn saml_roles(profile: &Map<String, Value>) -> Result<Vec<String>, UnexpectedProfile> {
     match profile.get("samlRoles") {
@@ -345,5 +440,54 @@ mod tests {
         };
         let stored = assignment(json!({"profile": {"samlRoles": ["A"]}}));
         assert_eq!(missing_after_write(&sent, &stored), vec!["B".to_owned()]);
+    }
+
+    #[test]
+    fn removing_a_label_keeps_the_order_role_priority_and_other_fields() {
+        let existing = assignment(json!({
+            "id": "00g1", "priority": 3,
+            "profile": {"role": "ReadOnly", "samlRoles": ["ReadOnly", "Gone", "Admin"], "sessionDuration": 3600}
+        }));
+        let change =
+            edit_labels(Some(&existing), &LabelEdit::removing(vec!["Gone".into()])).unwrap();
+        let Change::Write { body, creates } = change else {
+            panic!("expected a write");
+        };
+        assert!(!creates);
+        assert_eq!(body.priority, Some(3));
+        assert_eq!(
+            Value::Object(body.profile),
+            json!({"role": "ReadOnly", "samlRoles": ["ReadOnly", "Admin"], "sessionDuration": 3600})
+        );
+    }
+
+    #[test]
+    fn an_edit_that_changes_nothing_writes_nothing() {
+        let existing = assignment(json!({"profile": {"samlRoles": ["Admin"]}}));
+        let edit = LabelEdit {
+            add: vec!["Admin".into()],
+            remove: vec!["Gone".into()],
+        };
+        assert!(matches!(
+            edit_labels(Some(&existing), &edit).unwrap(),
+            Change::AlreadyPresent { .. }
+        ));
+        assert!(matches!(
+            edit_labels(None, &LabelEdit::removing(vec!["Admin".into()])).unwrap(),
+            Change::AlreadyPresent { .. }
+        ));
+    }
+
+    #[test]
+    fn several_labels_are_added_in_one_change_without_doubles() {
+        let existing = assignment(json!({"profile": {"samlRoles": ["A"]}}));
+        let edit = LabelEdit {
+            add: vec!["B".into(), "A".into(), "C".into(), "B".into()],
+            remove: vec![],
+        };
+        let Change::Write { body, .. } = edit_labels(Some(&existing), &edit).unwrap() else {
+            panic!("expected a write");
+        };
+        assert_eq!(body.profile["samlRoles"], json!(["A", "B", "C"]));
     }
 }

@@ -4,34 +4,28 @@
 //! It logs one line per decision and returns the decision as JSON; a failure is returned as an
 //! [`Error`] for the caller to log and report.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
-use backon::BackoffBuilder;
+use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
 use crate::apps::{App, AppDirectory, AppFor};
-use crate::assign::{self, Change, GroupChoice};
+use crate::assign::{self, GroupChoice, LabelEdit};
 use crate::config::Config;
+use crate::edit::{self, Edited, Target};
 use crate::error::Error;
 use crate::event::{self, Intake, RoleCreated};
 use crate::labels::{self, Label, LabelContext};
 use crate::locks::GroupLocks;
 use crate::naming::NoGroup;
-use crate::okta::{Call, GroupQuery, OktaClient, OktaError};
+use crate::okta::{GroupQuery, OktaClient};
 use crate::queues::Queues;
 use crate::ratelimit::OktaClock;
 use crate::role::AccountId;
 use crate::rules::Skip;
 use crate::secret::{SecretSource, TokenCache};
-
-/// Attempts at one group's read-merge-write when a write fails without a clear answer.
-const WRITE_ATTEMPTS: usize = 3;
-/// Time a read and a write take at worst, kept free before the deadline.
-const WRITE_ROUND: Duration = Duration::from_secs(3);
+use crate::session::Session;
 
 /// What the handler needs, built once per container.
 pub struct Deps<S> {
@@ -418,180 +412,82 @@ async fn assign_to_group<S: SecretSource>(
 
     // Okta has no conditional write: one read-merge-write per group at a time in this process.
     let _group_lock = deps.group_locks.lock(group_id).await;
-    let mut backoff = backon::ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(250))
-        .with_max_delay(Duration::from_secs(4))
-        .with_max_times(WRITE_ATTEMPTS - 1)
-        .with_jitter()
-        .build();
-    let mut wrote = false;
-    let mut chosen: Option<String> = None;
-    loop {
-        let existing = session
-            .call(|call| async move { okta.get_assignment(&call, app_id, group_id).await })
-            .await?;
-        if existing.is_none() && !config.assign_unassigned_groups {
-            return Err(Error::GroupNotAssigned {
-                group: group_name,
-                group_id: group.id,
-                app_id: app_id.to_owned(),
-            });
+    let existing = session
+        .call(|call| async move { okta.get_assignment(&call, app_id, group_id).await })
+        .await?;
+    if existing.is_none() && !config.assign_unassigned_groups {
+        return Err(Error::GroupNotAssigned {
+            group: group_name,
+            group_id: group.id,
+            app_id: app_id.to_owned(),
+        });
+    }
+    let present = existing
+        .as_ref()
+        .and_then(|a| assign::saml_roles(&a.profile).ok())
+        .unwrap_or_default();
+    let label = choose_label(deps, &mut session, &app, &created, &present).await?;
+    outcome.label = Some(label.clone());
+    let target = Target {
+        app_id,
+        group_id,
+        adding_role: Some(&label),
+        dry_run: config.dry_run,
+    };
+    let edited = edit::apply(
+        okta,
+        &mut session,
+        &target,
+        existing,
+        &LabelEdit::adding(&label),
+    )
+    .await?;
+    match edited {
+        Edited::Unchanged { saml_roles } => {
+            tracing::info!(
+                outcome = "already_present",
+                group_id,
+                label,
+                "role already assigned"
+            );
+            outcome.reason = Some("the role is already in the group's samlRoles".to_owned());
+            outcome.saml_roles = Some(saml_roles);
         }
-        let label = match &chosen {
-            Some(label) => label.clone(),
-            None => {
-                let present = existing
-                    .as_ref()
-                    .and_then(|a| assign::saml_roles(&a.profile).ok())
-                    .unwrap_or_default();
-                let label = choose_label(deps, &mut session, &app, &created, &present).await?;
-                outcome.label = Some(label.clone());
-                chosen = Some(label.clone());
-                label
-            }
-        };
-        let label = label.as_str();
-        let change = assign::add_role(existing.as_ref(), label).map_err(|source| {
-            Error::UnexpectedProfile {
-                group_id: group.id.clone(),
-                source,
-            }
-        })?;
-        let (body, creates) = match change {
-            Change::AlreadyPresent { saml_roles } if wrote => {
-                tracing::info!(
-                    outcome = "assigned",
-                    group_id,
-                    saml_roles = ?saml_roles,
-                    "role assigned (a write whose answer was lost had applied)"
-                );
-                outcome.outcome = OutcomeKind::Assigned;
-                outcome.saml_roles = Some(saml_roles);
-                return Ok(outcome);
-            }
-            Change::AlreadyPresent { saml_roles } => {
-                tracing::info!(
-                    outcome = "already_present",
-                    group_id,
-                    "role already assigned"
-                );
-                outcome.reason = Some("the role is already in the group's samlRoles".to_owned());
-                outcome.saml_roles = Some(saml_roles);
-                return Ok(outcome);
-            }
-            Change::Write { body, creates } => (body, creates),
-        };
-        if config.dry_run {
-            let proposed = assign::saml_roles(&body.profile).unwrap_or_default();
+        Edited::WouldWrite {
+            saml_roles,
+            creates,
+        } => {
             tracing::info!(
                 outcome = "would_assign",
                 group_id,
+                label,
                 creates_assignment = creates,
-                saml_roles = ?proposed,
+                saml_roles = ?saml_roles,
                 "dry run: write not made"
             );
             outcome.outcome = OutcomeKind::WouldAssign;
             outcome.created_assignment = creates;
             outcome.reason = Some("DRY_RUN is set: the write was not made".to_owned());
-            outcome.saml_roles = Some(proposed);
-            return Ok(outcome);
+            outcome.saml_roles = Some(saml_roles);
         }
-
-        let body = &body;
-        let written = session
-            .call(|call| async move { okta.put_assignment(&call, app_id, group_id, body).await })
-            .await;
-        let stored = match written {
-            Ok(stored) => stored,
-            Err(Error::Okta(source)) if is_unknown_role(&source) => {
-                return Err(Error::RoleNotImported {
-                    role: label.to_owned(),
-                    app_id: app_id.to_owned(),
-                    source: Some(source),
-                });
-            }
-            Err(Error::Okta(source)) if source.is_transient() => {
-                // The write may have applied: read again before writing again.
-                match backoff.next() {
-                    Some(delay) if session.fits(delay) => {
-                        tracing::info!(error = %source, delay_ms = delay.as_millis() as u64, "okta write failed, reading again");
-                        wrote = true;
-                        outcome.created_assignment |= creates;
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
-                    _ => return Err(Error::Okta(source)),
-                }
-            }
-            Err(other) => return Err(other),
-        };
-        let missing = assign::missing_after_write(body, &stored);
-        if !missing.is_empty() {
-            return Err(Error::WriteNotConfirmed {
-                group_id: group.id,
-                missing,
-            });
-        }
-        let stored_roles = assign::saml_roles(&stored.profile).unwrap_or_default();
-        tracing::info!(
-            outcome = "assigned",
-            group_id,
-            created_assignment = creates,
-            saml_roles = ?stored_roles,
-            "role assigned"
-        );
-        outcome.outcome = OutcomeKind::Assigned;
-        outcome.created_assignment |= creates;
-        outcome.saml_roles = Some(stored_roles);
-        return Ok(outcome);
-    }
-}
-
-/// Okta's answer to a `samlRoles` value it has not imported: a 400 validation error.
-fn is_unknown_role(err: &OktaError) -> bool {
-    err.status() == Some(reqwest::StatusCode::BAD_REQUEST) && err.error_code() == Some("E0000001")
-}
-
-/// One invocation's use of the credential: on Okta's 401 the secret is read again once (it
-/// may have been rotated) and the call made once more.
-struct Session<'a, S> {
-    tokens: &'a TokenCache<S>,
-    call: Call,
-    refreshed: bool,
-}
-
-impl<'a, S: SecretSource> Session<'a, S> {
-    async fn start(tokens: &'a TokenCache<S>, deadline: Option<Instant>) -> Result<Self, Error> {
-        Ok(Self {
-            tokens,
-            call: Call {
-                token: tokens.token().await?,
-                deadline,
-            },
-            refreshed: false,
-        })
-    }
-
-    /// Whether waiting `delay` still leaves time for a round of calls.
-    fn fits(&self, delay: Duration) -> bool {
-        self.call
-            .deadline
-            .is_none_or(|deadline| Instant::now() + delay + WRITE_ROUND < deadline)
-    }
-
-    async fn call<T, F, Fut>(&mut self, call: F) -> Result<T, Error>
-    where
-        F: Fn(Call) -> Fut,
-        Fut: Future<Output = Result<T, OktaError>>,
-    {
-        match call(self.call.clone()).await {
-            Err(err) if err.is_unauthorized() && !self.refreshed => {
-                tracing::info!("okta refused the token, reading the secret again");
-                self.refreshed = true;
-                self.call.token = self.tokens.refresh(&self.call.token).await?;
-                call(self.call.clone()).await.map_err(Error::from)
-            }
-            result => result.map_err(Error::from),
+        Edited::Written {
+            saml_roles,
+            created,
+            after_lost_answer,
+        } => {
+            tracing::info!(
+                outcome = "assigned",
+                group_id,
+                label,
+                created_assignment = created,
+                after_lost_answer,
+                saml_roles = ?saml_roles,
+                "role assigned"
+            );
+            outcome.outcome = OutcomeKind::Assigned;
+            outcome.created_assignment = created;
+            outcome.saml_roles = Some(saml_roles);
         }
     }
+    Ok(outcome)
 }

@@ -4,6 +4,7 @@
 pub mod apps;
 pub mod assign;
 pub mod config;
+mod edit;
 pub mod error;
 pub mod event;
 pub mod handler;
@@ -17,6 +18,7 @@ pub mod ratelimit;
 pub mod role;
 pub mod rules;
 pub mod secret;
+mod session;
 pub mod waits;
 
 pub use config::Config;
