@@ -50,6 +50,8 @@ pub struct Config {
     pub account_aliases: BTreeMap<AccountId, String>,
     /// Whether a group that is not yet assigned to the app gets an assignment created.
     pub assign_unassigned_groups: bool,
+    /// Whether a `DeleteRole` event removes the role's label from the group it maps to.
+    pub remove_deleted_roles: bool,
     /// Do every read and report the write without making it.
     pub dry_run: bool,
     /// How long a token read from Secrets Manager is used before it is read again.
@@ -141,6 +143,7 @@ impl Config {
             label_format,
             account_aliases,
             assign_unassigned_groups: flag(&get, "ASSIGN_UNASSIGNED_GROUPS", true)?,
+            remove_deleted_roles: flag(&get, "REMOVE_DELETED_ROLES", true)?,
             dry_run: flag(&get, "DRY_RUN", false)?,
             secret_cache_ttl: seconds(
                 &get,

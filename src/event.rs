@@ -18,6 +18,8 @@ const IAM_EVENT_SOURCE: &str = "iam.amazonaws.com";
 pub enum Intake {
     /// A successful `CreateRole` call: the role should reach its Okta group.
     RoleCreated(RoleCreated),
+    /// A successful `DeleteRole` call: the role's label should leave its Okta group.
+    RoleDeleted(RoleDeleted),
     /// A call that failed in IAM (`errorCode` set): nothing was created.
     CallFailed {
         event_name: String,
@@ -49,6 +51,15 @@ pub struct RoleCreated {
     /// `sts:AssumeRoleWithSAML`.
     pub saml_providers: Vec<String>,
     pub tags: Vec<Tag>,
+}
+
+/// The facts of one successful `DeleteRole` call. IAM's record holds only the name: no path,
+/// trust policy or tags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleDeleted {
+    pub event_id: Option<String>,
+    pub account: AccountId,
+    pub role: RoleName,
 }
 
 /// A role tag as the event carried it.
@@ -108,7 +119,8 @@ pub fn parse(event: &Value) -> Result<Intake, EventError> {
         .or(opt_str(envelope, "id", "id")?)
         .map(str::to_owned);
 
-    if event_source != IAM_EVENT_SOURCE || event_name != "CreateRole" {
+    let handled = ["CreateRole", "DeleteRole"];
+    if event_source != IAM_EVENT_SOURCE || !handled.contains(&event_name) {
         return Ok(Intake::NotRelevant {
             event_source: event_source.to_owned(),
             event_name: event_name.to_owned(),
@@ -138,6 +150,13 @@ pub fn parse(event: &Value) -> Result<Intake, EventError> {
     }
 
     let role = role_name(request, response_role)?;
+    if event_name == "DeleteRole" {
+        return Ok(Intake::RoleDeleted(RoleDeleted {
+            event_id,
+            account: account(envelope, detail)?,
+            role,
+        }));
+    }
     let path = role_path(request, response_role)?;
     let account = account(envelope, detail)?;
     let arn = match response_role {
@@ -540,11 +559,23 @@ mod tests {
     }
 
     #[test]
-    fn delete_role_is_not_relevant() {
+    fn delete_role_gives_the_role_and_its_account() {
         let intake = parse(&fixture(include_str!("../events/delete-role.json"))).unwrap();
-        assert!(
-            matches!(intake, Intake::NotRelevant { event_name, .. } if event_name == "DeleteRole")
-        );
+        let Intake::RoleDeleted(deleted) = intake else {
+            panic!("expected RoleDeleted, got {intake:?}");
+        };
+        assert_eq!(deleted.role.as_str(), "PlatformAdmin");
+        assert_eq!(deleted.account.as_str(), "111122223333");
+    }
+
+    #[test]
+    fn other_iam_calls_are_not_relevant() {
+        let mut event = fixture(include_str!("../events/delete-role.json"));
+        event["detail"]["eventName"] = json!("TagRole");
+        assert!(matches!(
+            parse(&event).unwrap(),
+            Intake::NotRelevant { event_name, .. } if event_name == "TagRole"
+        ));
     }
 
     #[test]

@@ -15,14 +15,14 @@ use crate::assign::{self, GroupChoice, LabelEdit};
 use crate::config::Config;
 use crate::edit::{self, Edited, Target};
 use crate::error::Error;
-use crate::event::{self, Intake, RoleCreated};
+use crate::event::{self, Intake, RoleCreated, RoleDeleted};
 use crate::labels::{self, Label, LabelContext};
 use crate::locks::GroupLocks;
 use crate::naming::NoGroup;
-use crate::okta::{GroupQuery, OktaClient};
+use crate::okta::{Group, GroupQuery, OktaClient};
 use crate::queues::Queues;
 use crate::ratelimit::OktaClock;
-use crate::role::AccountId;
+use crate::role::{AccountId, RoleName, RolePath};
 use crate::rules::Skip;
 use crate::secret::{SecretSource, TokenCache};
 use crate::session::Session;
@@ -78,6 +78,12 @@ pub enum OutcomeKind {
     AlreadyPresent,
     /// `DRY_RUN`: the write that would have been made was logged, not made.
     WouldAssign,
+    /// A deleted role's label was removed from the group's `samlRoles`.
+    Removed,
+    /// A deleted role's label was not in its group (or there is no such group): nothing written.
+    AlreadyAbsent,
+    /// `DRY_RUN`: the removal that would have been made was logged, not made.
+    WouldRemove,
     /// A relevant event that asks for nothing: the IAM call failed, or a rule (`rule`) says
     /// the role is not handed out automatically.
     Skipped,
@@ -198,6 +204,7 @@ pub async fn handle_until<S: SecretSource>(
         }
         // Boxed: the assignment future is deep enough to strain the compiler's layout limit.
         Intake::RoleCreated(created) => Box::pin(assign_role(deps, created, deadline)).await,
+        Intake::RoleDeleted(deleted) => Box::pin(remove_role(deps, deleted, deadline)).await,
     }
 }
 
@@ -233,27 +240,67 @@ async fn assign_role<S: SecretSource>(
         .await
 }
 
+/// The role an event is about, as the answers name it.
+#[derive(Clone, Copy)]
+struct Subject<'a> {
+    account: &'a AccountId,
+    role: &'a RoleName,
+    path: Option<&'a RolePath>,
+    event_id: Option<&'a str>,
+}
+
+impl<'a> From<&'a RoleCreated> for Subject<'a> {
+    fn from(created: &'a RoleCreated) -> Self {
+        Self {
+            account: &created.account,
+            role: &created.role,
+            path: Some(&created.path),
+            event_id: created.event_id.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a RoleDeleted> for Subject<'a> {
+    fn from(deleted: &'a RoleDeleted) -> Self {
+        Self {
+            account: &deleted.account,
+            role: &deleted.role,
+            path: None,
+            event_id: deleted.event_id.as_deref(),
+        }
+    }
+}
+
+impl Subject<'_> {
+    fn outcome(&self, kind: OutcomeKind) -> Outcome {
+        Outcome {
+            account: Some(self.account.to_string()),
+            role: Some(self.role.to_string()),
+            path: self.path.map(ToString::to_string),
+            ..Outcome::new(kind, self.event_id.map(str::to_owned))
+        }
+    }
+}
+
 /// The answer for an event a rule skips; logged as the decision.
-fn skipped(created: &RoleCreated, group: Option<&str>, skip: Skip) -> Outcome {
+fn skipped<'a>(subject: impl Into<Subject<'a>>, group: Option<&str>, skip: Skip) -> Outcome {
+    let subject = subject.into();
     tracing::info!(
         outcome = "skipped",
         rule = skip.rule,
         reason = skip.reason,
-        account = %created.account,
-        role = %created.role,
-        path = %created.path,
+        account = %subject.account,
+        role = %subject.role,
+        path = subject.path.map(RolePath::as_str),
         group,
-        event_id = created.event_id.as_deref(),
+        event_id = subject.event_id,
         "role skipped by rule"
     );
     Outcome {
-        account: Some(created.account.to_string()),
-        role: Some(created.role.to_string()),
-        path: Some(created.path.to_string()),
         group: group.map(str::to_owned),
         reason: Some(skip.reason),
         rule: Some(skip.rule),
-        ..Outcome::new(OutcomeKind::Skipped, created.event_id.clone())
+        ..subject.outcome(OutcomeKind::Skipped)
     }
 }
 
@@ -261,9 +308,9 @@ fn skipped(created: &RoleCreated, group: Option<&str>, skip: Skip) -> Outcome {
 async fn choose_app<S: SecretSource>(
     deps: &Deps<S>,
     session: &mut Session<'_, S>,
-    created: &RoleCreated,
+    subject: Subject<'_>,
 ) -> Result<Result<std::sync::Arc<App>, Outcome>, Error> {
-    let (okta, apps, account) = (&deps.okta, &deps.apps, &created.account);
+    let (okta, apps, account) = (&deps.okta, &deps.apps, subject.account);
     let app = match session
         .call(|call| async move { apps.app_for(okta, &call, account).await })
         .await?
@@ -271,7 +318,7 @@ async fn choose_app<S: SecretSource>(
         AppFor::App(app) => app,
         AppFor::None { reason } => {
             return Ok(Err(skipped(
-                created,
+                subject,
                 None,
                 Skip::new("no-app-for-account", reason),
             )));
@@ -293,6 +340,43 @@ async fn choose_app<S: SecretSource>(
     }
     tracing::Span::current().record("app_id", app.id.as_str());
     Ok(Ok(app))
+}
+
+/// The group named exactly `name`: Okta's exact search and its prefix search together, since
+/// the first lags behind new groups and the second matches more than the name.
+async fn find_group<S: SecretSource>(
+    okta: &OktaClient,
+    session: &mut Session<'_, S>,
+    name: &str,
+) -> Result<Group, Error> {
+    let (exact, prefix) = session
+        .call(|call| async move {
+            tokio::try_join!(
+                okta.list_groups(&call, GroupQuery::NameEquals(name)),
+                okta.list_groups(&call, GroupQuery::NamePrefix(name)),
+            )
+        })
+        .await?;
+    match assign::choose_group(name, exact.into_iter().chain(prefix)) {
+        GroupChoice::Found { group, passed_over } => {
+            if !passed_over.is_empty() {
+                tracing::info!(
+                    group_id = group.id,
+                    ?passed_over,
+                    "imported groups of the same name passed over"
+                );
+            }
+            Ok(group)
+        }
+        GroupChoice::NotFound { differing_in_case } => Err(Error::GroupNotFound {
+            name: name.to_owned(),
+            differing_in_case,
+        }),
+        GroupChoice::Ambiguous { ids } => Err(Error::AmbiguousGroup {
+            name: name.to_owned(),
+            ids,
+        }),
+    }
 }
 
 /// Okta's label for the role in this app: from the app's schema when it lists labels (read
@@ -355,46 +439,14 @@ async fn assign_to_group<S: SecretSource>(
 ) -> Result<Outcome, Error> {
     let config = &deps.config;
     let mut session = Session::start(&deps.tokens, deadline).await?;
-    let app = match choose_app(deps, &mut session, &created).await? {
+    let app = match choose_app(deps, &mut session, (&created).into()).await? {
         Ok(app) => app,
         Err(skipped) => return Ok(skipped),
     };
     let app_id = app.id.as_str();
 
     let okta = &deps.okta;
-    let name = group_name.as_str();
-    let (exact, prefix) = session
-        .call(|call| async move {
-            tokio::try_join!(
-                okta.list_groups(&call, GroupQuery::NameEquals(name)),
-                okta.list_groups(&call, GroupQuery::NamePrefix(name)),
-            )
-        })
-        .await?;
-    let group = match assign::choose_group(&group_name, exact.into_iter().chain(prefix)) {
-        GroupChoice::Found { group, passed_over } => {
-            if !passed_over.is_empty() {
-                tracing::info!(
-                    group_id = group.id,
-                    ?passed_over,
-                    "imported groups of the same name passed over"
-                );
-            }
-            group
-        }
-        GroupChoice::NotFound { differing_in_case } => {
-            return Err(Error::GroupNotFound {
-                name: group_name,
-                differing_in_case,
-            });
-        }
-        GroupChoice::Ambiguous { ids } => {
-            return Err(Error::AmbiguousGroup {
-                name: group_name,
-                ids,
-            });
-        }
-    };
+    let group = find_group(okta, &mut session, &group_name).await?;
     if let Err(skip) = config.rules.check_group(&group_name, Some(&group.id)) {
         return Ok(skipped(&created, Some(&group_name), skip));
     }
@@ -486,6 +538,165 @@ async fn assign_to_group<S: SecretSource>(
             );
             outcome.outcome = OutcomeKind::Assigned;
             outcome.created_assignment = created;
+            outcome.saml_roles = Some(saml_roles);
+        }
+    }
+    Ok(outcome)
+}
+
+async fn remove_role<S: SecretSource>(
+    deps: &Deps<S>,
+    deleted: RoleDeleted,
+    deadline: Option<Instant>,
+) -> Result<Outcome, Error> {
+    let config = &deps.config;
+    let subject = Subject::from(&deleted);
+    if !config.remove_deleted_roles {
+        tracing::info!(
+            outcome = "ignored",
+            account = %deleted.account,
+            role = %deleted.role,
+            "role deleted, REMOVE_DELETED_ROLES is false"
+        );
+        return Ok(Outcome {
+            reason: Some("REMOVE_DELETED_ROLES is false".to_owned()),
+            ..subject.outcome(OutcomeKind::Ignored)
+        });
+    }
+    // A name outside the allow-list was never assigned automatically: whoever put it in a
+    // group did so by hand, and it is theirs to take out.
+    if let Err(skip) = config.rules.check_role_name(&deleted.role) {
+        return Ok(skipped(subject, None, skip));
+    }
+    let group_name = match config.naming.group_of(&deleted.role, &deleted.account, &[]) {
+        Ok(group) => group.name,
+        Err(NoGroup::Skip(skip)) => return Ok(skipped(subject, None, skip)),
+        Err(NoGroup::BadTag(err)) => return Err(Error::InvalidEvent(err)),
+    };
+    if let Err(skip) = config.rules.check_group(&group_name, None) {
+        return Ok(skipped(subject, Some(&group_name), skip));
+    }
+    let span = tracing::info_span!(
+        "remove",
+        account = %deleted.account,
+        role = %deleted.role,
+        group = group_name,
+        app_id = tracing::field::Empty,
+        event_id = deleted.event_id.as_deref(),
+    );
+    remove_from_group(deps, subject, group_name, deadline)
+        .instrument(span)
+        .await
+}
+
+async fn remove_from_group<S: SecretSource>(
+    deps: &Deps<S>,
+    subject: Subject<'_>,
+    group_name: String,
+    deadline: Option<Instant>,
+) -> Result<Outcome, Error> {
+    let config = &deps.config;
+    let okta = &deps.okta;
+    let mut session = Session::start(&deps.tokens, deadline).await?;
+    let app = match choose_app(deps, &mut session, subject).await? {
+        Ok(app) => app,
+        Err(skipped) => return Ok(skipped),
+    };
+    let app_id = app.id.as_str();
+    let mut outcome = Outcome {
+        group: Some(group_name.clone()),
+        app_id: Some(app_id.to_owned()),
+        dry_run: config.dry_run,
+        ..subject.outcome(OutcomeKind::AlreadyAbsent)
+    };
+    let group = match find_group(okta, &mut session, &group_name).await {
+        Ok(group) => group,
+        Err(Error::GroupNotFound { .. }) => {
+            tracing::info!(
+                outcome = "already_absent",
+                "role deleted, its group does not exist"
+            );
+            outcome.reason = Some(format!("no okta group is named {group_name:?}"));
+            return Ok(outcome);
+        }
+        Err(err) => return Err(err),
+    };
+    if let Err(skip) = config.rules.check_group(&group_name, Some(&group.id)) {
+        return Ok(skipped(subject, Some(&group_name), skip));
+    }
+    let group_id = group.id.as_str();
+    outcome.group_id = Some(group.id.clone());
+
+    let _group_lock = deps.group_locks.lock(group_id).await;
+    let existing = session
+        .call(|call| async move { okta.get_assignment(&call, app_id, group_id).await })
+        .await?;
+    let present = existing
+        .as_ref()
+        .and_then(|a| assign::saml_roles(&a.profile).ok())
+        .unwrap_or_default();
+    let ctx = LabelContext {
+        role: subject.role,
+        account: subject.account,
+        alias: config
+            .account_aliases
+            .get(subject.account)
+            .map(String::as_str),
+        app_accounts: &app.accounts,
+        existing: &present,
+    };
+    let own: Vec<String> = labels::own_labels(&ctx)
+        .into_iter()
+        .filter(|label| present.contains(label))
+        .collect();
+    if own.is_empty() {
+        tracing::info!(
+            outcome = "already_absent",
+            group_id,
+            "role deleted, not in its group"
+        );
+        outcome.reason = Some("the role is not in the group's samlRoles".to_owned());
+        outcome.saml_roles = Some(present);
+        return Ok(outcome);
+    }
+    outcome.label = Some(own.join(", "));
+    let target = Target {
+        app_id,
+        group_id,
+        adding_role: None,
+        dry_run: config.dry_run,
+    };
+    let edit = LabelEdit::removing(own);
+    match edit::apply(okta, &mut session, &target, existing, &edit).await? {
+        Edited::Unchanged { saml_roles } => {
+            tracing::info!(
+                outcome = "already_absent",
+                group_id,
+                "role deleted, not in its group"
+            );
+            outcome.saml_roles = Some(saml_roles);
+        }
+        Edited::WouldWrite { saml_roles, .. } => {
+            tracing::info!(
+                outcome = "would_remove",
+                group_id,
+                removed = ?edit.remove,
+                saml_roles = ?saml_roles,
+                "dry run: removal not made"
+            );
+            outcome.outcome = OutcomeKind::WouldRemove;
+            outcome.reason = Some("DRY_RUN is set: the write was not made".to_owned());
+            outcome.saml_roles = Some(saml_roles);
+        }
+        Edited::Written { saml_roles, .. } => {
+            tracing::info!(
+                outcome = "removed",
+                group_id,
+                removed = ?edit.remove,
+                saml_roles = ?saml_roles,
+                "deleted role removed from its group"
+            );
+            outcome.outcome = OutcomeKind::Removed;
             outcome.saml_roles = Some(saml_roles);
         }
     }

@@ -139,6 +139,22 @@ pub fn listed_labels(schema: &Value) -> Option<Vec<String>> {
     found
 }
 
+/// The labels that can only be this account's role: `[alias] -- Name`, `[account] -- Name`,
+/// and the bare name unless the app serves several accounts (where a bare name says not
+/// whose role it is).
+pub fn own_labels(ctx: &LabelContext<'_>) -> Vec<String> {
+    let bare = ctx.role.to_string();
+    let mut own: Vec<String> = Vec::new();
+    if !ctx.app_serves_several_accounts() {
+        own.push(bare.clone());
+    }
+    if let Some(alias) = ctx.alias {
+        own.push(format!("[{alias}]{MULTI_ACCOUNT_SEPARATOR}{bare}"));
+    }
+    own.push(format!("[{}]{MULTI_ACCOUNT_SEPARATOR}{bare}", ctx.account));
+    own
+}
+
 /// The label for the role from Okta's list of imported labels.
 pub fn from_list(listed: &[String], ctx: &LabelContext<'_>) -> Label {
     let bare = ctx.role.to_string();
@@ -357,5 +373,20 @@ mod tests {
         assert!(LabelFormat::parse("{alias}").is_err());
         assert!(LabelFormat::parse("{team}-{role}").is_err());
         assert_eq!(LabelFormat::parse("AUTO"), Ok(LabelFormat::Auto));
+    }
+
+    #[test]
+    fn own_labels_leave_out_the_bare_name_in_an_app_of_several_accounts() {
+        let mut case = Case::new("Admin");
+        case.alias = Some("prod");
+        assert_eq!(
+            own_labels(&case.ctx()),
+            strings(&["Admin", "[prod] -- Admin", "[111122223333] -- Admin"])
+        );
+        case.app_accounts = several_accounts();
+        assert_eq!(
+            own_labels(&case.ctx()),
+            strings(&["[prod] -- Admin", "[111122223333] -- Admin"])
+        );
     }
 }

@@ -17,7 +17,7 @@ use std::fmt;
 
 use regex::Regex;
 
-use crate::event::{EventError, RoleCreated};
+use crate::event::{EventError, RoleCreated, Tag};
 use crate::role::{AccountId, RoleName};
 use crate::rules::Skip;
 
@@ -157,8 +157,19 @@ pub enum NoGroup {
 
 impl GroupNaming {
     pub fn group_for(&self, created: &RoleCreated) -> Result<GroupName, NoGroup> {
+        self.group_of(&created.role, &created.account, &created.tags)
+    }
+
+    /// The group of a role known by its name, account and tags (none for a deleted role: IAM's
+    /// record of a deletion carries none, so a tag rule cannot apply to it).
+    pub fn group_of(
+        &self,
+        role: &RoleName,
+        account: &AccountId,
+        tags: &[Tag],
+    ) -> Result<GroupName, NoGroup> {
         if let Some(key) = &self.tag_key
-            && let Some(tag) = created.tags.iter().find(|t| t.key == *key)
+            && let Some(tag) = tags.iter().find(|t| t.key == *key)
         {
             let name = tag.value.trim();
             let invalid = |reason: String| {
@@ -185,16 +196,15 @@ impl GroupNaming {
         }
         let Some(pattern) = &self.role_pattern else {
             return Ok(GroupName {
-                name: self.template.render(&created.role, &created.account),
+                name: self.template.render(role, account),
                 rule: "template",
             });
         };
-        let Some(found) = pattern.captures(created.role.as_str()) else {
+        let Some(found) = pattern.captures(role.as_str()) else {
             return Err(NoGroup::Skip(Skip::new(
                 "role-name-pattern",
                 format!(
-                    "role name {} does not match ROLE_NAME_PATTERN {}",
-                    created.role,
+                    "role name {role} does not match ROLE_NAME_PATTERN {}",
                     pattern.as_str()
                 ),
             )));
@@ -205,9 +215,7 @@ impl GroupNaming {
             .filter_map(|name| found.name(name).map(|m| (name, m.as_str())))
             .collect();
         Ok(GroupName {
-            name: self
-                .template
-                .render_with(&created.role, &created.account, &captures),
+            name: self.template.render_with(role, account, &captures),
             rule: "pattern",
         })
     }

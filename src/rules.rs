@@ -8,6 +8,7 @@
 use regex::Regex;
 
 use crate::event::{RoleCreated, TrustSummary};
+use crate::role::RoleName;
 
 /// Paths under which AWS itself creates roles; never handed out, whatever the configuration.
 pub const AWS_MANAGED_PATHS: [&str; 2] = ["/aws-service-role/", "/aws-reserved/"];
@@ -94,22 +95,26 @@ impl SafetyRules {
                 ),
             ));
         }
-        if let Some(pattern) = &self.allowed_role_names
-            && !pattern.is_match(created.role.as_str())
-        {
-            return Err(Skip::new(
-                "allowed-role-names",
-                format!(
-                    "role name {} does not match ALLOWED_ROLE_NAME_PATTERN {}",
-                    created.role,
-                    pattern.as_str()
-                ),
-            ));
-        }
+        self.check_role_name(&created.role)?;
         if self.require_saml_trust {
             self.check_trust(created)?;
         }
         Ok(())
+    }
+
+    /// The name rule alone: all that can be judged of a deleted role, whose record holds only
+    /// its name.
+    pub fn check_role_name(&self, role: &RoleName) -> Result<(), Skip> {
+        match &self.allowed_role_names {
+            Some(pattern) if !pattern.is_match(role.as_str()) => Err(Skip::new(
+                "allowed-role-names",
+                format!(
+                    "role name {role} does not match ALLOWED_ROLE_NAME_PATTERN {}",
+                    pattern.as_str()
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn check_trust(&self, created: &RoleCreated) -> Result<(), Skip> {
@@ -176,7 +181,7 @@ fn provider_matches(arn: &str, wanted: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::role::{AccountId, RoleName, RolePath};
+    use crate::role::{AccountId, RolePath};
 
     fn role(name: &str, path: &str, trust: TrustSummary, providers: &[&str]) -> RoleCreated {
         RoleCreated {
