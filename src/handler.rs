@@ -50,7 +50,7 @@ impl<S: SecretSource> Deps<S> {
         clock: OktaClock,
     ) -> Result<Self, reqwest::Error> {
         let okta = OktaClient::new(config.okta_org_url.clone(), config.okta_timeout, clock)?;
-        let tokens = TokenCache::new(secrets, config.secret_cache_ttl);
+        let tokens = TokenCache::new(secrets, config.secret_cache_ttl, okta.token_endpoint());
         Ok(Self {
             config,
             okta,
@@ -395,8 +395,9 @@ fn is_unknown_role(err: &OktaError) -> bool {
     err.status() == Some(reqwest::StatusCode::BAD_REQUEST) && err.error_code() == Some("E0000001")
 }
 
-/// One invocation's use of the credential: on Okta's 401 the secret is read again once (it
-/// may have been rotated) and the call made once more.
+/// One invocation's use of the credential: on Okta's 401 the credential is got again once (an
+/// API token by reading the secret, which may have been rotated; an access token by asking Okta
+/// for a new one) and the call made once more.
 struct Session<'a, S> {
     tokens: &'a TokenCache<S>,
     call: Call,
@@ -429,7 +430,7 @@ impl<'a, S: SecretSource> Session<'a, S> {
     {
         match call(self.call.clone()).await {
             Err(err) if err.is_unauthorized() && !self.refreshed => {
-                tracing::info!("okta refused the token, reading the secret again");
+                tracing::info!("okta refused the credential, getting it again");
                 self.refreshed = true;
                 self.call.token = self.tokens.refresh(&self.call.token).await?;
                 call(self.call.clone()).await.map_err(Error::from)

@@ -9,6 +9,7 @@ pub mod handler;
 pub mod lambda;
 pub mod locks;
 pub mod naming;
+pub mod oauth;
 pub mod okta;
 pub mod queues;
 pub mod ratelimit;
