@@ -7,4 +7,5 @@ mod helpers;
 mod assign;
 mod concurrency;
 mod faults;
+mod oauth;
 mod waits;

@@ -98,8 +98,9 @@ fn caller(headers: &HeaderMap) -> Option<Caller<'_>> {
 
 /// Why a request was not admitted.
 enum Denied {
-    /// 401: no org knows the credential, or the access token expired (with Okta's challenge).
-    Unauthorized(Option<String>),
+    /// 401: no org knows the credential, or the access token expired (then with the org that
+    /// issued it, which logs the request, and Okta's challenge).
+    Unauthorized(Option<(usize, String)>),
     /// 403: the access token lacks the scope the endpoint needs.
     Forbidden { index: usize, challenge: String },
 }
@@ -129,11 +130,9 @@ fn admit(
                 .get(token)
                 .ok_or(Denied::Unauthorized(None))?;
             if issued.expires_at <= org.now(sim_now) {
-                return Err(Denied::Unauthorized(Some(oauth::challenge(
-                    &base,
-                    "invalid_token",
-                    "The token has expired.",
-                    None,
+                return Err(Denied::Unauthorized(Some((
+                    index,
+                    oauth::challenge(&base, "invalid_token", "The token has expired.", None),
                 ))));
             }
             if let Some(needed) = oauth::required_scope(method, path)
@@ -263,15 +262,19 @@ pub(crate) async fn entry(
         Err(denied) => {
             let now = sim.now();
             let quota = Quota::fresh(default_limit(bucket), now);
+            let log = Logged {
+                method: method.to_string(),
+                path: path.clone(),
+                query: raw_query.clone(),
+                bucket,
+            };
             let (error, challenge) = match denied {
-                Denied::Unauthorized(challenge) => (OktaError::invalid_token(), challenge),
+                Denied::Unauthorized(None) => (OktaError::invalid_token(), None),
+                Denied::Unauthorized(Some((index, challenge))) => {
+                    log.record(&sim, index, StatusCode::UNAUTHORIZED.as_u16(), false);
+                    (OktaError::invalid_token(), Some(challenge))
+                }
                 Denied::Forbidden { index, challenge } => {
-                    let log = Logged {
-                        method: method.to_string(),
-                        path: path.clone(),
-                        query: raw_query.clone(),
-                        bucket,
-                    };
                     log.record(&sim, index, StatusCode::FORBIDDEN.as_u16(), false);
                     (OktaError::forbidden(), Some(challenge))
                 }
