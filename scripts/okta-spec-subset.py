@@ -6,8 +6,13 @@ Usage: okta-spec-subset.py FULL_SPEC.yaml OUT.json
 The output keeps each listed path whole (every method, parameter and response) and every
 component those reach through $ref, so prism validates exactly as the full spec would for
 these operations, while loading in a fraction of the time.
+
+The OAuth token endpoint is not in the Management spec: its operation comes from
+okta-oauth-token.yaml beside this script (modelled on Okta's OAuth API reference; the file says
+how) and is added after the cut, with whatever Management components it refers to.
 """
 import json
+import os
 import sys
 
 import yaml
@@ -72,14 +77,23 @@ def resolve(spec, ref):
     return node
 
 
+def oauth_token_operation():
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "okta-oauth-token.yaml")) as f:
+        return yaml.safe_load(f)
+
+
 def main():
     full_path, out_path = sys.argv[1], sys.argv[2]
     with open(full_path) as f:
         spec = yaml.safe_load(f)
     paths = {p: spec["paths"][p] for p in PATHS}
     drop_quoting_examples(spec, paths)
+    oauth = oauth_token_operation()
     seen, todo = set(), set()
     refs(paths, todo)
+    refs(oauth["paths"], todo)
+    todo -= {"#/components/schemas/" + name for name in oauth["components"]["schemas"]}
     todo |= {"#/components/securitySchemes/" + name for name in ("apiToken", "oauth2")}
     while todo:
         ref = todo.pop()
@@ -91,11 +105,18 @@ def main():
     for ref in sorted(seen):
         _, _, kind, name = ref.split("/", 3)
         components.setdefault(kind, {})[name] = resolve(spec, ref)
+    for name, schema in oauth["components"]["schemas"].items():
+        if name in components.get("schemas", {}):
+            sys.exit(f"okta-oauth-token.yaml: schema {name} is also in the Management spec")
+        components.setdefault("schemas", {})[name] = schema
+    paths.update(oauth["paths"])
     subset = {
         "openapi": spec["openapi"],
         "info": dict(spec["info"], description="Subset of Okta's Management API spec: "
                      + ", ".join(PATHS) + ". Source: okta/okta-management-openapi-spec, "
-                     "dist/current/management-oneOfInheritance.yaml (Apache-2.0)."),
+                     "dist/current/management-oneOfInheritance.yaml (Apache-2.0). Added: "
+                     + ", ".join(oauth["paths"]) + " from scripts/okta-oauth-token.yaml, "
+                     "modelled on dist/current/oauth-oneOfInheritance.yaml."),
         "servers": spec.get("servers", []),
         "security": spec.get("security", []),
         "paths": paths,

@@ -5,9 +5,10 @@ use reqwest::StatusCode;
 
 use crate::assign::UnexpectedProfile;
 use crate::event::EventError;
+use crate::oauth::TokenError;
 use crate::okta::OktaError;
 use crate::queues::QueueError;
-use crate::secret::SecretError;
+use crate::secret::{CredentialError, SecretError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -16,6 +17,9 @@ pub enum Error {
 
     #[error("failed to get the okta credential")]
     Secret(#[from] SecretError),
+
+    #[error("failed to get an okta access token for the service app")]
+    Token(#[source] TokenError),
 
     #[error("no okta group is named {name:?}{}", case_hint(.differing_in_case))]
     GroupNotFound {
@@ -126,6 +130,15 @@ fn case_hint(differing: &[String]) -> String {
     }
 }
 
+impl From<CredentialError> for Error {
+    fn from(err: CredentialError) -> Self {
+        match err {
+            CredentialError::Secret(err) => Self::Secret(err),
+            CredentialError::Token(err) => Self::Token(err),
+        }
+    }
+}
+
 impl From<OktaError> for Error {
     fn from(err: OktaError) -> Self {
         match &err {
@@ -172,6 +185,7 @@ impl Error {
             | Self::WriteNotConfirmed { .. }
             | Self::Queue(_) => true,
             Self::Secret(err) => err.retryable(),
+            Self::Token(err) => err.retryable(),
             Self::Okta(err) => err.retryable(),
         }
     }
@@ -181,6 +195,11 @@ impl Error {
         match self {
             Self::InvalidEvent(_) => "InvalidEvent",
             Self::Secret(_) => "SecretUnavailable",
+            Self::Token(TokenError::DomainMismatch { .. }) => "SecretDomainMismatch",
+            Self::Token(TokenError::InvalidClient { .. }) => "OAuthClientRefused",
+            Self::Token(TokenError::InvalidScope { .. }) => "OAuthScopeRefused",
+            Self::Token(err) if err.retryable() => "OAuthTokenUnavailable",
+            Self::Token(_) => "OAuthTokenRefused",
             Self::GroupNotFound { .. } => "GroupNotFound",
             Self::AmbiguousGroup { .. } => "AmbiguousGroup",
             Self::GroupNotAssigned { .. } => "GroupNotAssigned",

@@ -49,7 +49,7 @@ impl<S: SecretSource> Deps<S> {
         clock: OktaClock,
     ) -> Result<Self, reqwest::Error> {
         let okta = OktaClient::new(config.okta_org_url.clone(), config.okta_timeout, clock)?;
-        let tokens = TokenCache::new(secrets, config.secret_cache_ttl);
+        let tokens = TokenCache::new(secrets, config.secret_cache_ttl, okta.token_endpoint());
         let apps = AppDirectory::new(config.apps.clone());
         Ok(Self {
             config,

@@ -12,6 +12,7 @@ pub mod labels;
 pub mod lambda;
 pub mod locks;
 pub mod naming;
+pub mod oauth;
 pub mod okta;
 pub mod queues;
 pub mod ratelimit;

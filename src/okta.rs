@@ -21,8 +21,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
+use crate::oauth::TokenEndpoint;
 use crate::ratelimit::{self, Bucket, Limiter, OktaClock};
-use crate::secret::ApiToken;
+use crate::secret::Credential;
 
 /// A group as the groups API lists it; only the fields used here.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -192,7 +193,7 @@ impl OktaError {
 /// What one call needs besides its arguments: the credential and the time it must end by.
 #[derive(Debug, Clone)]
 pub struct Call {
-    pub token: ApiToken,
+    pub token: Credential,
     pub deadline: Option<Instant>,
 }
 
@@ -249,6 +250,16 @@ impl OktaClient {
 
     pub fn base(&self) -> &Url {
         &self.base
+    }
+
+    /// The org's OAuth token endpoint, on the same HTTP client, timeout and clock.
+    pub fn token_endpoint(&self) -> TokenEndpoint {
+        TokenEndpoint::new(
+            self.http.clone(),
+            self.base.clone(),
+            self.timeout,
+            self.limiter.clock(),
+        )
     }
 
     /// Groups matching `query`, every page of them.

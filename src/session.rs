@@ -1,5 +1,5 @@
-//! One invocation's use of the Okta credential: the token and the deadline every call carries,
-//! and the one fresh read of the secret (it may have been rotated) after Okta says 401.
+//! One invocation's use of the Okta credential: the credential and the deadline every call
+//! carries, and the one renewal of the credential after Okta says 401.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -11,8 +11,9 @@ use crate::secret::{SecretSource, TokenCache};
 /// Time a read and a write take at worst, kept free before the deadline.
 const WRITE_ROUND: Duration = Duration::from_secs(3);
 
-/// One invocation's use of the credential: on Okta's 401 the secret is read again once (it
-/// may have been rotated) and the call made once more.
+/// One invocation's use of the credential: on Okta's 401 the credential is got again once (an
+/// API token by reading the secret, which may have been rotated; an access token by asking Okta
+/// for a new one) and the call made once more.
 pub(crate) struct Session<'a, S> {
     tokens: &'a TokenCache<S>,
     call: Call,
@@ -48,7 +49,7 @@ impl<'a, S: SecretSource> Session<'a, S> {
     {
         match call(self.call.clone()).await {
             Err(err) if err.is_unauthorized() && !self.refreshed => {
-                tracing::info!("okta refused the token, reading the secret again");
+                tracing::info!("okta refused the credential, getting it again");
                 self.refreshed = true;
                 self.call.token = self.tokens.refresh(&self.call.token).await?;
                 call(self.call.clone()).await.map_err(Error::from)

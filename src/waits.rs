@@ -136,6 +136,13 @@ pub fn wait_for(err: &Error) -> Option<Wait> {
                 .to_owned(),
             at_least: Duration::ZERO,
         }),
+        Error::Token(err) if err.retryable() => Some(Wait {
+            reason: "okta_token_unavailable",
+            action: "okta's token endpoint kept failing (see the error): once it answers again, \
+                     send this event back to the work queue"
+                .to_owned(),
+            at_least: Duration::ZERO,
+        }),
         Error::Secret(err) if err.retryable() => Some(Wait {
             reason: "secret_unavailable",
             action: "secrets manager kept failing (see the error): once it answers again, send \

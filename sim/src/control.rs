@@ -267,6 +267,38 @@ pub(crate) async fn index_group(
     })
 }
 
+/// `GET /__sim/oauth/token-requests`: the org's token endpoint requests, in order:
+/// `[{clientId, status, error}]`.
+pub(crate) async fn token_requests(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
+    with_org(&sim, &headers, |org| {
+        match serde_json::to_value(&org.oauth.requests) {
+            Ok(value) => reply(StatusCode::OK, value),
+            Err(e) => invalid(e.to_string()),
+        }
+    })
+}
+
+/// `DELETE /__sim/oauth/token-requests`: forgets the org's token endpoint requests.
+pub(crate) async fn clear_token_requests(
+    State(sim): State<Simulator>,
+    headers: HeaderMap,
+) -> Response {
+    with_org(&sim, &headers, |org| {
+        org.oauth.requests.clear();
+        StatusCode::NO_CONTENT.into_response()
+    })
+}
+
+/// `POST /__sim/oauth/expire-tokens`: every access token the org issued expires now (as when
+/// Okta revokes them or their hour runs out). Answers `{"expired": N}`.
+pub(crate) async fn expire_tokens(State(sim): State<Simulator>, headers: HeaderMap) -> Response {
+    let sim_now = sim.now();
+    with_org(&sim, &headers, |org| {
+        let expired = crate::oauth::expire_all(org, sim_now);
+        reply(StatusCode::OK, json!({ "expired": expired }))
+    })
+}
+
 /// Any path outside `/api/v1` and the control routes.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Response {
     error(OktaError::not_found(uri.path(), "Path"))

@@ -25,12 +25,22 @@ impl OktaError {
         }
     }
 
-    /// 401 E0000011: missing or unknown token, or a scheme other than `SSWS`.
+    /// 401 E0000011: missing, unknown or expired token, or a scheme other than `SSWS` and
+    /// `Bearer`.
     pub fn invalid_token() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "E0000011",
             "Invalid token provided",
+        )
+    }
+
+    /// 403 E0000006: the credential may not do this (for an access token: a scope is missing).
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "E0000006",
+            "You do not have permission to perform the requested action",
         )
     }
 

@@ -7,6 +7,7 @@ mod clock;
 mod control;
 mod error;
 mod fault;
+mod oauth;
 mod org;
 mod ratelimit;
 mod search;
@@ -23,14 +24,17 @@ use axum::Router;
 use axum::routing::{any, get, post};
 
 pub use crate::clock::{Clock, SystemClock};
+pub use crate::oauth::TokenRequest;
 pub use crate::org::{BucketName, RecordedRequest};
 pub use crate::seed::{
     AppSeed, AppStatus, AssignmentSeed, GroupSeed, GroupType, OrgSeed, RateLimits, SeedError,
+    ServiceAppSeed,
 };
 
 use crate::org::Org;
 
-/// The simulator: any number of orgs, each selected by its SSWS tokens. Cloning shares state.
+/// The simulator: any number of orgs, each selected by its SSWS tokens, its service apps'
+/// client ids or the access tokens it issued. Cloning shares state.
 #[derive(Clone)]
 pub struct Simulator {
     shared: Arc<Shared>,
@@ -45,9 +49,27 @@ struct Shared {
 pub(crate) struct Orgs {
     list: Vec<Org>,
     by_token: HashMap<String, usize>,
+    by_client_id: HashMap<String, usize>,
+    by_access_token: HashMap<String, usize>,
 }
 
 impl Orgs {
+    /// The org of a service app.
+    pub(crate) fn find_client_mut(&mut self, client_id: &str) -> Option<(usize, &mut Org)> {
+        let index = *self.by_client_id.get(client_id)?;
+        self.list.get_mut(index).map(|org| (index, org))
+    }
+
+    /// The org that issued an access token (expired or not).
+    pub(crate) fn find_bearer_mut(&mut self, token: &str) -> Option<(usize, &mut Org)> {
+        let index = *self.by_access_token.get(token)?;
+        self.list.get_mut(index).map(|org| (index, org))
+    }
+
+    pub(crate) fn index_access_token(&mut self, token: &str, index: usize) {
+        self.by_access_token.insert(token.to_string(), index);
+    }
+
     pub(crate) fn find_mut(&mut self, token: &str) -> Option<(usize, &mut Org)> {
         let index = *self.by_token.get(token)?;
         self.list.get_mut(index).map(|org| (index, org))
@@ -99,9 +121,20 @@ impl Simulator {
         if let Some(token) = org.tokens.iter().find(|t| orgs.by_token.contains_key(*t)) {
             return Err(SeedError::TokenInUse(token.clone()));
         }
+        if let Some(id) = org
+            .oauth
+            .apps
+            .keys()
+            .find(|id| orgs.by_client_id.contains_key(*id))
+        {
+            return Err(SeedError::ClientIdInUse(id.clone()));
+        }
         let index = orgs.list.len();
         for token in &org.tokens {
             orgs.by_token.insert(token.clone(), index);
+        }
+        for id in org.oauth.apps.keys() {
+            orgs.by_client_id.insert(id.clone(), index);
         }
         orgs.list.push(org);
         Ok(())
@@ -117,6 +150,23 @@ impl Simulator {
         self.orgs()
             .find_mut(token)
             .map(|(_, org)| org.requests.clone())
+    }
+
+    /// The token endpoint requests of the org `token` selects, in order.
+    pub fn token_requests(&self, token: &str) -> Option<Vec<TokenRequest>> {
+        self.orgs()
+            .find_mut(token)
+            .map(|(_, org)| org.oauth.requests.clone())
+    }
+
+    pub(crate) fn record_token_request(&self, client_id: &str, status: u16, error: Option<String>) {
+        if let Some((_, org)) = self.orgs().find_client_mut(client_id) {
+            org.oauth.requests.push(TokenRequest {
+                client_id: client_id.to_string(),
+                status,
+                error,
+            });
+        }
     }
 
     /// The whole HTTP surface: Okta's API under `/api/v1` and the control routes under `/__sim`.
@@ -139,6 +189,12 @@ impl Simulator {
             .route("/__sim/apps/{app_id}/roles", post(control::import_role))
             .route("/__sim/groups", post(control::create_group))
             .route("/__sim/groups/{group_id}/index", post(control::index_group))
+            .route(
+                "/__sim/oauth/token-requests",
+                get(control::token_requests).delete(control::clear_token_requests),
+            )
+            .route("/__sim/oauth/expire-tokens", post(control::expire_tokens))
+            .route("/oauth2/v1/token", post(oauth::token))
             .route("/api/v1", any(api::entry))
             .route("/api/v1/{*rest}", any(api::entry))
             .fallback(control::not_found)

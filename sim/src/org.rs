@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::clock::OrgClock;
 use crate::fault::Schedule;
+use crate::oauth::{DEFAULT_TOKEN_LIFETIME, OAuthState, ServiceApp};
 use crate::ratelimit::Bucket;
 use crate::seed::{
     AppSeed, AppStatus, AssignmentSeed, GroupSeed, GroupType, OrgSeed, RateLimits, SeedError,
@@ -103,6 +104,7 @@ pub(crate) struct Org {
     pub assignments: BTreeMap<(String, String), Assignment>,
     pub faults: Schedule,
     pub requests: Vec<RecordedRequest>,
+    pub oauth: OAuthState,
 }
 
 fn non_empty(id: Option<String>, generate: fn() -> String) -> Result<String, SeedError> {
@@ -150,6 +152,22 @@ impl Org {
             None => None,
             Some(url) => Some(base_url(&url).ok_or(SeedError::InvalidBaseUrl(url))?),
         };
+        let lifetime = match seed.access_token_lifetime_seconds {
+            Some(0) => return Err(SeedError::InvalidTokenLifetime),
+            Some(seconds) => Duration::from_secs(seconds),
+            None => DEFAULT_TOKEN_LIFETIME,
+        };
+        let mut oauth = OAuthState {
+            lifetime,
+            ..OAuthState::default()
+        };
+        for app in seed.service_apps {
+            let id = app.client_id.clone();
+            if oauth.apps.contains_key(&id) {
+                return Err(SeedError::ClientIdInUse(id));
+            }
+            oauth.apps.insert(id, ServiceApp::from_seed(app)?);
+        }
         let clock = OrgClock::new(now, seed.clock_scale);
         let stamp = stamp::iso8601(clock.at(now));
         let mut org = Org {
@@ -165,6 +183,7 @@ impl Org {
             assignments: BTreeMap::new(),
             faults: Schedule::default(),
             requests: Vec::new(),
+            oauth,
         };
         for app in seed.apps {
             org.add_app(app, &stamp)?;
@@ -328,6 +347,9 @@ impl Org {
                     profile: a.profile.clone(),
                 })
                 .collect(),
+            service_apps: self.oauth.apps.values().map(|a| a.seed.clone()).collect(),
+            access_token_lifetime_seconds: (self.oauth.lifetime != DEFAULT_TOKEN_LIFETIME)
+                .then_some(self.oauth.lifetime.as_secs()),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The seed format: one org's tokens, limits, apps, groups and assignments, as JSON or Rust.
+//! The seed format: one org's tokens, OAuth service apps, limits, apps, groups and
+//! assignments, as JSON or Rust.
 //!
 //! The same shape describes an org when it is created and when its state is read back
 //! (`GET /__sim/state`), so a test can compare the two directly.
@@ -34,6 +35,26 @@ pub struct OrgSeed {
     pub groups: Vec<GroupSeed>,
     #[serde(default)]
     pub assignments: Vec<AssignmentSeed>,
+    /// OAuth 2.0 service apps that get access tokens from `POST /oauth2/v1/token`; client ids
+    /// are unique across orgs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_apps: Vec<ServiceAppSeed>,
+    /// The lifetime of issued access tokens, in the org's time; Okta's hour when missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_lifetime_seconds: Option<u64>,
+}
+
+/// An API service app with public key / private key client authentication.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceAppSeed {
+    pub client_id: String,
+    /// Its registered public keys: each a public JWK with `kid`, or `{"kid", "pem"}` with a
+    /// PEM public key.
+    pub keys: Vec<Value>,
+    /// The Okta API scopes granted to it.
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 impl Default for OrgSeed {
@@ -47,6 +68,8 @@ impl Default for OrgSeed {
             apps: Vec::new(),
             groups: Vec::new(),
             assignments: Vec::new(),
+            service_apps: Vec::new(),
+            access_token_lifetime_seconds: None,
         }
     }
 }
@@ -303,6 +326,15 @@ pub enum SeedError {
         app_id: String,
         group_id: String,
     },
+    /// A service app's client id is empty, or already used (here or by another org).
+    ClientIdInUse(String),
+    /// A service app key that cannot verify signatures.
+    InvalidServiceAppKey {
+        client_id: String,
+        reason: String,
+    },
+    /// `accessTokenLifetimeSeconds` is 0.
+    InvalidTokenLifetime,
 }
 
 impl fmt::Display for SeedError {
@@ -336,6 +368,15 @@ impl fmt::Display for SeedError {
             SeedError::UnknownGroup(id) => write!(f, "assignment names unknown group {id}"),
             SeedError::DuplicateAssignment { app_id, group_id } => {
                 write!(f, "group {group_id} is assigned to app {app_id} twice")
+            }
+            SeedError::ClientIdInUse(id) => {
+                write!(f, "service app client id {id:?} is empty or already in use")
+            }
+            SeedError::InvalidServiceAppKey { client_id, reason } => {
+                write!(f, "a key of service app {client_id} is unusable: {reason}")
+            }
+            SeedError::InvalidTokenLifetime => {
+                write!(f, "accessTokenLifetimeSeconds must be at least 1")
             }
             SeedError::NegativePriority { app_id, group_id } => {
                 write!(

@@ -454,6 +454,44 @@ impl World {
         }
     }
 
+    /// A new org from `seed` with a service app `client_id` that has the `registered` public
+    /// keys and the `granted` scopes, and a secret holding `secret` (see
+    /// [`service_app_secret`]).
+    pub async fn with_service_app(
+        mut seed: Value,
+        client_id: &str,
+        registered: &[&TestKey],
+        granted: &[&str],
+        secret: Value,
+    ) -> Self {
+        seed["serviceApps"] = json!([{
+            "clientId": client_id,
+            "keys": registered.iter().map(|k| k.public_jwk.clone()).collect::<Vec<_>>(),
+            "scopes": granted,
+        }]);
+        Self::with_secret(seed, |_| secret.to_string()).await
+    }
+
+    /// Every request to the org's token endpoint: `[{clientId, status, error}]`.
+    pub async fn token_requests(&self) -> Vec<Value> {
+        match self.sim_get("/__sim/oauth/token-requests").await {
+            Value::Array(items) => items,
+            other => panic!("unexpected token request log {other}"),
+        }
+    }
+
+    /// Every access token the org issued expires now.
+    pub async fn expire_access_tokens(&self) {
+        let response = self
+            .http
+            .post(format!("{}/__sim/oauth/expire-tokens", services().sim))
+            .header("Authorization", format!("SSWS {}", self.token))
+            .send()
+            .await
+            .expect("simulator reachable");
+        assert!(response.status().is_success());
+    }
+
     /// The handler's dependencies, configured by `vars` on top of this world's defaults.
     pub fn deps(&self, vars: &[(&str, &str)]) -> Deps<CountingSecrets> {
         let mut env: Vec<(String, String)> = vec![
@@ -635,6 +673,88 @@ impl World {
             .expect("simulator reachable");
         assert!(response.status().is_success());
     }
+}
+
+/// A throwaway key pair made at test time for one test's service app: the private key as
+/// PKCS#8 PEM (what the secret holds) and the public key as a JWK with its `kid` (what Okta
+/// registers on the service app).
+pub struct TestKey {
+    pub kid: String,
+    pub private_pem: String,
+    pub public_jwk: Value,
+}
+
+impl TestKey {
+    /// An ECDSA P-256 key (ES256).
+    pub fn ec(kid: &str) -> Self {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("a P-256 key");
+        Self::from_pkcs8(kid, pkcs8.as_ref(), jsonwebtoken::Algorithm::ES256)
+    }
+
+    /// An RSA 2048 key (RS256).
+    pub fn rsa(kid: &str) -> Self {
+        use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .expect("an RSA key");
+        let pkcs8: Pkcs8V1Der = pair.as_der().expect("PKCS#8");
+        Self::from_pkcs8(kid, pkcs8.as_ref(), jsonwebtoken::Algorithm::RS256)
+    }
+
+    fn from_pkcs8(kid: &str, der: &[u8], algorithm: jsonwebtoken::Algorithm) -> Self {
+        use base64::Engine;
+        let body = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).expect("base64 is ASCII"))
+            .collect();
+        let private_pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        );
+        let encoding = match algorithm {
+            jsonwebtoken::Algorithm::RS256 => {
+                jsonwebtoken::EncodingKey::from_rsa_pem(private_pem.as_bytes())
+            }
+            _ => jsonwebtoken::EncodingKey::from_ec_pem(private_pem.as_bytes()),
+        }
+        .expect("the key just made");
+        let mut jwk =
+            jsonwebtoken::jwk::Jwk::from_encoding_key(&encoding, algorithm).expect("public JWK");
+        jwk.common.key_id = Some(kid.to_owned());
+        Self {
+            kid: kid.to_owned(),
+            private_pem,
+            public_jwk: serde_json::to_value(jwk).expect("JWK as JSON"),
+        }
+    }
+}
+
+/// The org's domain as a managed-rotation secret names it: prism's host and port.
+pub fn okta_domain() -> String {
+    services().prism.trim_start_matches("http://").to_owned()
+}
+
+/// A client id no other test uses.
+pub fn new_client_id() -> String {
+    unique("0oatest").replace('-', "")
+}
+
+/// The secret of a service app in Secrets Manager's managed-rotation format for Okta.
+pub fn service_app_secret(client_id: &str, key: &TestKey, scopes: Option<&str>) -> Value {
+    let mut secret = json!({
+        "domain": okta_domain(),
+        "clientId": client_id,
+        "privateKey": key.private_pem,
+        "keyId": key.kid,
+    });
+    if let Some(scopes) = scopes {
+        secret["scopes"] = json!(scopes);
+    }
+    secret
 }
 
 /// A fixture from `events/`, the same files `sam local invoke -e` and `cargo lambda invoke`

@@ -8,4 +8,6 @@ mod accounts;
 mod assign;
 mod concurrency;
 mod faults;
+mod oauth;
+mod removal;
 mod waits;

@@ -1,4 +1,5 @@
-//! The Okta Management API surface under `/api/v1`: authentication, rate limiting, latency,
+//! The Okta Management API surface under `/api/v1`: authentication (SSWS tokens and service
+//! apps' Bearer access tokens, with their scopes), rate limiting, latency,
 //! scheduled faults, request recording, routing and the headers every Okta response carries.
 
 mod apps;
@@ -16,13 +17,13 @@ use axum::response::Response;
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
-use crate::Simulator;
 use crate::clock::OrgClock;
 use crate::error::OktaError;
 use crate::fault::{Action, Answer, Applied};
 use crate::org::{BucketName, Org, RecordedRequest};
 use crate::ratelimit::{Quota, share};
 use crate::seed::RateLimits;
+use crate::{Orgs, Simulator, oauth};
 use crate::{server, stamp};
 
 pub(crate) use listing::Query;
@@ -75,6 +76,102 @@ pub(crate) fn ssws_token(headers: &HeaderMap) -> Option<&str> {
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("SSWS") && !token.is_empty()).then_some(token)
+}
+
+/// Who an API request is from.
+enum Caller<'a> {
+    /// `Authorization: SSWS <api token>`.
+    Ssws(&'a str),
+    /// `Authorization: Bearer <access token>`.
+    Bearer(&'a str),
+}
+
+fn caller(headers: &HeaderMap) -> Option<Caller<'_>> {
+    if let Some(token) = ssws_token(headers) {
+        return Some(Caller::Ssws(token));
+    }
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("Bearer") && !token.is_empty()).then_some(Caller::Bearer(token))
+}
+
+/// Why a request was not admitted.
+enum Denied {
+    /// 401: no org knows the credential, or the access token expired (then with the org that
+    /// issued it, which logs the request, and Okta's challenge).
+    Unauthorized(Option<(usize, String)>),
+    /// 403: the access token lacks the scope the endpoint needs.
+    Forbidden { index: usize, challenge: String },
+}
+
+/// Finds the request's org and runs the rate limiter and fault schedule for it.
+fn admit(
+    orgs: &mut Orgs,
+    headers: &HeaderMap,
+    method: &Method,
+    path: &str,
+    bucket: Option<BucketName>,
+    sim_now: SystemTime,
+) -> Result<Admitted, Denied> {
+    let (index, org, rate_key) = match caller(headers) {
+        Some(Caller::Ssws(token)) => {
+            let (index, org) = orgs.find_mut(token).ok_or(Denied::Unauthorized(None))?;
+            (index, org, token.to_string())
+        }
+        Some(Caller::Bearer(token)) => {
+            let (index, org) = orgs
+                .find_bearer_mut(token)
+                .ok_or(Denied::Unauthorized(None))?;
+            let base = org.base_url.clone().unwrap_or_else(|| base_url(headers));
+            let issued = org
+                .oauth
+                .tokens
+                .get(token)
+                .ok_or(Denied::Unauthorized(None))?;
+            if issued.expires_at <= org.now(sim_now) {
+                return Err(Denied::Unauthorized(Some((
+                    index,
+                    oauth::challenge(&base, "invalid_token", "The token has expired.", None),
+                ))));
+            }
+            if let Some(needed) = oauth::required_scope(method, path)
+                && !needed.iter().any(|s| issued.scopes.iter().any(|g| g == s))
+            {
+                return Err(Denied::Forbidden {
+                    index,
+                    challenge: oauth::challenge(
+                        &base,
+                        "insufficient_scope",
+                        "The access token provided does not contain the required scopes.",
+                        Some(needed[0]),
+                    ),
+                });
+            }
+            // Okta shares a bucket among a service app's tokens, as among one API token's calls.
+            let client_id = issued.client_id.clone();
+            (index, org, client_id)
+        }
+        None => return Err(Denied::Unauthorized(None)),
+    };
+    let now = org.now(sim_now);
+    let quota = match bucket {
+        Some(name) => org.bucket(name).take(&rate_key, now),
+        None => Ok(Quota::fresh(UNCOUNTED_LIMIT, now)),
+    };
+    // Faults sit behind the rate limiter: a refused request uses none.
+    let fault = match quota {
+        Ok(_) => org.faults.take(method, path),
+        Err(_) => None,
+    };
+    Ok(Admitted {
+        index,
+        quota,
+        clock: org.clock,
+        latency: org.clock.real(org.latency),
+        base: org.base_url.clone(),
+        fault,
+    })
 }
 
 /// `http://HOST` from the `Host` header, or `http://localhost` when it is missing or odd.
@@ -158,32 +255,38 @@ pub(crate) async fn entry(
     let admitted = {
         let sim_now = sim.now();
         let mut orgs = sim.orgs();
-        ssws_token(&headers).and_then(|token| {
-            let (index, org) = orgs.find_mut(token)?;
-            let now = org.now(sim_now);
-            let quota = match bucket {
-                Some(name) => org.bucket(name).take(token, now),
-                None => Ok(Quota::fresh(UNCOUNTED_LIMIT, now)),
-            };
-            // Faults sit behind the rate limiter: a refused request uses none.
-            let fault = match quota {
-                Ok(_) => org.faults.take(&method, &path),
-                Err(_) => None,
-            };
-            Some(Admitted {
-                index,
-                quota,
-                clock: org.clock,
-                latency: org.clock.real(org.latency),
-                base: org.base_url.clone(),
-                fault,
-            })
-        })
+        admit(&mut orgs, &headers, &method, &path, bucket, sim_now)
     };
-    let Some(admitted) = admitted else {
-        let now = sim.now();
-        let quota = Quota::fresh(default_limit(bucket), now);
-        return respond(Err(OktaError::invalid_token()), quota, now, "GET");
+    let admitted = match admitted {
+        Ok(admitted) => admitted,
+        Err(denied) => {
+            let now = sim.now();
+            let quota = Quota::fresh(default_limit(bucket), now);
+            let log = Logged {
+                method: method.to_string(),
+                path: path.clone(),
+                query: raw_query.clone(),
+                bucket,
+            };
+            let (error, challenge) = match denied {
+                Denied::Unauthorized(None) => (OktaError::invalid_token(), None),
+                Denied::Unauthorized(Some((index, challenge))) => {
+                    log.record(&sim, index, StatusCode::UNAUTHORIZED.as_u16(), false);
+                    (OktaError::invalid_token(), Some(challenge))
+                }
+                Denied::Forbidden { index, challenge } => {
+                    log.record(&sim, index, StatusCode::FORBIDDEN.as_u16(), false);
+                    (OktaError::forbidden(), Some(challenge))
+                }
+            };
+            let mut response = respond(Err(error), quota, now, "GET");
+            if let Some(challenge) = challenge {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, header_value(challenge));
+            }
+            return response;
+        }
     };
     let Admitted {
         index,
