@@ -52,6 +52,12 @@ pub struct Config {
     pub assign_unassigned_groups: bool,
     /// Whether a `DeleteRole` event removes the role's label from the group it maps to.
     pub remove_deleted_roles: bool,
+    /// `SWEEP_ACCOUNTS`: the accounts a sweep lists roles of; empty for the credentials' own.
+    pub sweep_accounts: Vec<AccountId>,
+    /// `SWEEP_ROLE_NAME`: the role a sweep assumes in each account but its own.
+    pub sweep_role_name: Option<String>,
+    /// `SWEEP_REMOVE_STALE`: whether a sweep removes labels whose role is gone.
+    pub sweep_remove_stale: bool,
     /// Do every read and report the write without making it.
     pub dry_run: bool,
     /// How long a token read from Secrets Manager is used before it is read again.
@@ -144,6 +150,17 @@ impl Config {
             account_aliases,
             assign_unassigned_groups: flag(&get, "ASSIGN_UNASSIGNED_GROUPS", true)?,
             remove_deleted_roles: flag(&get, "REMOVE_DELETED_ROLES", true)?,
+            sweep_accounts: list(&get, "SWEEP_ACCOUNTS")
+                .iter()
+                .map(|a| {
+                    AccountId::parse(a).map_err(|reason| ConfigError::Invalid {
+                        variable: "SWEEP_ACCOUNTS",
+                        reason,
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            sweep_role_name: get("SWEEP_ROLE_NAME").map(|n| n.trim().to_owned()),
+            sweep_remove_stale: flag(&get, "SWEEP_REMOVE_STALE", false)?,
             dry_run: flag(&get, "DRY_RUN", false)?,
             secret_cache_ttl: seconds(
                 &get,

@@ -110,6 +110,12 @@ pub enum Error {
     #[error("okta call failed")]
     Okta(#[source] OktaError),
 
+    #[error("failed to read the roles to sweep")]
+    Iam(#[source] crate::iam::IamError),
+
+    #[error("a sweep was asked for but the function has no iam client")]
+    NoSweepSource,
+
     #[error("failed to queue the event")]
     Queue(#[from] QueueError),
 
@@ -179,12 +185,14 @@ impl Error {
             | Self::AppUsesGroupMapping { .. }
             | Self::AppNotFound { .. }
             | Self::AmbiguousApp { .. }
+            | Self::NoSweepSource
             | Self::NoQueues => false,
             Self::GroupNotFound { .. }
             | Self::RoleNotImported { .. }
             | Self::WriteNotConfirmed { .. }
             | Self::Queue(_) => true,
             Self::Secret(err) => err.retryable(),
+            Self::Iam(err) => err.retryable(),
             Self::Token(err) => err.retryable(),
             Self::Okta(err) => err.retryable(),
         }
@@ -214,7 +222,9 @@ impl Error {
             Self::Okta(OktaError::RateLimited { .. }) => "RateLimited",
             Self::Okta(_) => "OktaError",
             Self::Queue(_) => "QueueUnavailable",
+            Self::Iam(_) => "IamUnavailable",
             Self::NoQueues => "NoQueues",
+            Self::NoSweepSource => "NoSweepSource",
         }
     }
 

@@ -330,7 +330,7 @@ pub fn trust_summary(document: Option<&Value>) -> TrustSummary {
 }
 
 /// The policy's summary and the SAML providers it trusts.
-fn read_trust(document: Option<&Value>) -> (TrustSummary, Vec<String>) {
+pub fn read_trust(document: Option<&Value>) -> (TrustSummary, Vec<String>) {
     let policy = match document {
         Some(Value::Object(_)) => document.cloned(),
         Some(Value::String(text)) => decode_policy_text(text),

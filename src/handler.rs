@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::edit::{self, Edited, Target};
 use crate::error::Error;
 use crate::event::{self, Intake, RoleCreated, RoleDeleted};
+use crate::iam::Iam;
 use crate::labels::{self, Label, LabelContext};
 use crate::locks::GroupLocks;
 use crate::naming::NoGroup;
@@ -34,7 +35,9 @@ pub struct Deps<S> {
     pub tokens: TokenCache<S>,
     pub queues: Option<Queues>,
     pub apps: AppDirectory,
-    group_locks: GroupLocks,
+    /// Where a sweep reads IAM roles; set by [`Deps::with_iam`].
+    pub iam: Option<Iam>,
+    pub(crate) group_locks: GroupLocks,
 }
 
 impl<S: SecretSource> Deps<S> {
@@ -57,8 +60,15 @@ impl<S: SecretSource> Deps<S> {
             tokens,
             queues: None,
             apps,
+            iam: None,
             group_locks: GroupLocks::default(),
         })
+    }
+
+    /// Reads IAM roles through `iam` when a sweep is asked for.
+    pub fn with_iam(mut self, iam: Iam) -> Self {
+        self.iam = Some(iam);
+        self
     }
 
     /// Uses the queues of the deployed design for waits.
@@ -93,6 +103,24 @@ pub enum OutcomeKind {
     Deferred,
     /// Waited longer than allowed: on the parked queue for an operator.
     Parked,
+}
+
+impl OutcomeKind {
+    /// The name the result's `outcome` field and the metrics use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Assigned => "assigned",
+            Self::AlreadyPresent => "already_present",
+            Self::WouldAssign => "would_assign",
+            Self::Removed => "removed",
+            Self::AlreadyAbsent => "already_absent",
+            Self::WouldRemove => "would_remove",
+            Self::Skipped => "skipped",
+            Self::Ignored => "ignored",
+            Self::Deferred => "deferred",
+            Self::Parked => "parked",
+        }
+    }
 }
 
 /// The invocation's result, as JSON.

@@ -16,8 +16,10 @@ use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::handler::{Deps, Outcome, OutcomeKind, handle_until};
+use crate::metrics;
 use crate::queues::Queues;
 use crate::secret::SecretSource;
+use crate::sweep::{self, ChangeStatus, SweepOptions};
 use crate::waits::{self, Envelope, RetryState, Stage};
 
 /// Time kept free before Lambda's deadline to park or answer.
@@ -39,6 +41,15 @@ pub async fn lambda<S: SecretSource>(
         let response = handle_batch(deps, messages, deadline).await;
         return Ok(serde_json::to_value(response).unwrap_or_else(|_| json!({})));
     }
+    if is_scheduled(&payload) {
+        return match sweep(deps, deadline).await {
+            Ok(report) => Ok(report),
+            Err(err) => {
+                log_failure(&err);
+                Err(err.into())
+            }
+        };
+    }
     match process(
         deps,
         Envelope {
@@ -56,6 +67,35 @@ pub async fn lambda<S: SecretSource>(
             Err(err.into())
         }
     }
+}
+
+/// An EventBridge schedule's event: the hourly sweep.
+fn is_scheduled(payload: &Value) -> bool {
+    payload["source"] == "aws.events" && payload["detail-type"] == "Scheduled Event"
+}
+
+/// The sweep, applied, answered with its report; each change is logged and counted.
+async fn sweep<S: SecretSource>(deps: &Deps<S>, deadline: Option<Instant>) -> Result<Value, Error> {
+    let iam = deps.iam.as_ref().ok_or(Error::NoSweepSource)?;
+    let options = SweepOptions {
+        accounts: Vec::new(),
+        apply: true,
+        remove_stale: deps.config.sweep_remove_stale,
+        deadline,
+    };
+    let report = sweep::run(deps, iam, &options, |_, _| {}).await?;
+    metrics::sweep(&report);
+    tracing::info!(
+        outcome = "swept",
+        accounts = ?report.accounts,
+        roles = report.roles,
+        applied = report.count(ChangeStatus::Applied),
+        failed = report.count(ChangeStatus::Failed),
+        not_reached = report.count(ChangeStatus::NotReached),
+        findings = report.findings.len(),
+        "sweep done"
+    );
+    Ok(serde_json::to_value(&report).unwrap_or_else(|_| json!({})))
 }
 
 fn is_sqs_batch(payload: &Value) -> bool {
@@ -168,6 +208,16 @@ async fn handle_message<S: SecretSource>(
         );
         return Ok(());
     }
+    if is_scheduled(&envelope.event) {
+        return match sweep(deps, deadline).await {
+            Ok(_) => Ok(()),
+            Err(err) if err.retryable() => Err(err),
+            Err(err) => {
+                log_failure(&err);
+                park(deps, parked_body(&envelope, &err, None), id).await
+            }
+        };
+    }
     match process(deps, envelope.clone(), deadline, Some(id)).await {
         Ok(_) => Ok(()),
         Err(err) if err.retryable() => Err(err),
@@ -188,10 +238,14 @@ async fn process<S: SecretSource>(
     message_id: Option<&str>,
 ) -> Result<Outcome, Error> {
     let err = match handle_until(deps, &envelope.event, deadline).await {
-        Ok(outcome) => return Ok(outcome),
+        Ok(outcome) => {
+            metrics::decision(outcome.outcome.as_str(), outcome.rule.unwrap_or("none"));
+            return Ok(outcome);
+        }
         Err(err) => err,
     };
     let (Some(wait), Some(queues)) = (waits::wait_for(&err), deps.queues.as_ref()) else {
+        metrics::decision("failed", err.kind());
         return Err(err);
     };
     let now = waits::epoch_seconds(SystemTime::now());
@@ -221,6 +275,7 @@ async fn process<S: SecretSource>(
         let body = parked_body(&envelope, &err, Some((&state, &wait.action)));
         let dedup = message_id.map_or_else(|| format!("parked-{first}-{attempt}"), str::to_owned);
         queues.park(body, &dedup).await?;
+        metrics::decision("parked", wait.reason);
         outcome.outcome = OutcomeKind::Parked;
         return Ok(outcome);
     }
@@ -230,6 +285,7 @@ async fn process<S: SecretSource>(
         retry: Some(state),
     };
     queues.delay(waiting.to_body(), delay).await?;
+    metrics::decision("deferred", wait.reason);
     tracing::info!(
         outcome = "deferred",
         reason = wait.reason,

@@ -3,23 +3,28 @@
 
 pub mod apps;
 pub mod assign;
+pub mod cli;
 pub mod config;
 mod edit;
 pub mod error;
 pub mod event;
 pub mod handler;
+pub mod iam;
 pub mod labels;
 pub mod lambda;
 pub mod locks;
+pub mod metrics;
 pub mod naming;
 pub mod oauth;
 pub mod okta;
 pub mod queues;
 pub mod ratelimit;
+pub mod reconcile;
 pub mod role;
 pub mod rules;
 pub mod secret;
 mod session;
+pub mod sweep;
 pub mod waits;
 
 pub use config::Config;

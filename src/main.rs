@@ -1,14 +1,28 @@
-//! The Lambda entry point: logging, configuration and clients once per container, then the
-//! runtime loop.
+//! The entry point. Run by Lambda (no arguments): logging, configuration and clients once per
+//! container, then the runtime loop. Run with `plan` or `apply`: the operator command.
+
+use std::process::ExitCode;
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use okta_role_sync::iam::Iam;
 use okta_role_sync::queues::Queues;
 use okta_role_sync::secret::SecretsManager;
-use okta_role_sync::{Config, Deps, lambda};
+use okta_role_sync::{Config, Deps, cli, lambda};
 use serde_json::Value;
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() > 1 {
+        return cli::main(args).await;
+    }
+    match run_lambda().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
+async fn run_lambda() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env().inspect_err(|err| {
         tracing::error!(error = %err, "invalid configuration");
@@ -19,7 +33,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         config.okta_secret_id.clone(),
     );
     let queue_urls = config.queues.clone();
-    let mut deps = Deps::new(config, secrets)?;
+    let iam = Iam::new(aws.clone(), config.sweep_role_name.clone());
+    let mut deps = Deps::new(config, secrets)?.with_iam(iam);
     if let Some(urls) = queue_urls {
         deps = deps.with_queues(Queues::new(aws_sdk_sqs::Client::new(&aws), urls));
     }
@@ -27,4 +42,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         lambda::lambda(&deps, event)
     }))
     .await
+    .inspect_err(|err| tracing::error!(error = %err, "lambda runtime stopped"))
 }

@@ -50,6 +50,22 @@ pub struct Assignment {
     pub profile: Map<String, Value>,
 }
 
+/// An assignment as the app's assignment list gives it, with the group embedded
+/// (`expand=group`) when Okta included it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ListedAssignment {
+    #[serde(flatten)]
+    pub assignment: Assignment,
+    #[serde(rename = "_embedded", default)]
+    pub embedded: Option<Embedded>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Embedded {
+    #[serde(default)]
+    pub group: Option<Group>,
+}
+
 /// The body of a write: only what Okta lets a client set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AssignmentWrite {
@@ -221,6 +237,8 @@ pub enum GroupQuery<'a> {
 
 /// The largest page Okta serves for group searches.
 const SEARCH_PAGE: u32 = 200;
+/// The largest page of group assignments Okta serves.
+const ASSIGNMENTS_PAGE: u32 = 200;
 /// The largest page of apps Okta serves.
 const APPS_PAGE: u32 = 200;
 /// The most groups a `q` lookup returns; it has no further pages.
@@ -345,6 +363,47 @@ impl OktaClient {
             operation: OP,
             source,
         })
+    }
+
+    /// Every group assignment of the app, every page, each with its group embedded.
+    pub async fn list_assignments(
+        &self,
+        call: &Call,
+        app_id: &str,
+    ) -> Result<Vec<ListedAssignment>, OktaError> {
+        const OP: &str = "list group assignments";
+        let mut url = self.segments_url(&["api", "v1", "apps", app_id, "groups"]);
+        url.query_pairs_mut()
+            .append_pair("limit", &ASSIGNMENTS_PAGE.to_string())
+            .append_pair("expand", "group");
+        self.list_all(OP, url, call).await
+    }
+
+    /// Every group of the org, every page.
+    pub async fn list_all_groups(&self, call: &Call) -> Result<Vec<Group>, OktaError> {
+        const OP: &str = "list groups";
+        let mut url = self.url("/api/v1/groups");
+        url.query_pairs_mut()
+            .append_pair("limit", &SEARCH_PAGE.to_string());
+        self.list_all(OP, url, call).await
+    }
+
+    async fn list_all<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: Url,
+        call: &Call,
+    ) -> Result<Vec<T>, OktaError> {
+        let mut items = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next.take() {
+            let (headers, body) = self.send(operation, Method::GET, url, call, None).await?;
+            let page: Vec<T> = serde_json::from_slice(&body)
+                .map_err(|source| OktaError::Decode { operation, source })?;
+            items.extend(page);
+            next = self.next_link(operation, &headers)?;
+        }
+        Ok(items)
     }
 
     /// Every AWS Account Federation app of the org (`name eq "amazon_aws"`), every page.

@@ -163,6 +163,106 @@ pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
     aws_sdk_secretsmanager::Client::from_conf(config)
 }
 
+/// The AWS settings of a client on moto, as `aws_config::load_from_env` would give them.
+pub fn moto_config() -> aws_config::SdkConfig {
+    aws_config::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                "testing", "testing", None, None, "tests",
+            )),
+        )
+        .endpoint_url(&services().moto)
+        .sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep().expect("tokio sleep"))
+        .time_source(aws_smithy_async::time::SystemTimeSource::new())
+        .build()
+}
+
+/// The role a sweep assumes in each test account.
+pub const SWEEP_ROLE: &str = "okta-role-sync-sweeper";
+
+/// The IAM source a sweep uses, assuming [`SWEEP_ROLE`] in every test account (moto keeps
+/// each account's roles apart, so tests running side by side do not see each other's).
+pub fn iam_source() -> okta_role_sync::iam::Iam {
+    okta_role_sync::iam::Iam::new(moto_config(), Some(SWEEP_ROLE.to_owned()))
+}
+
+/// An AWS account of its own on moto, for one test's roles.
+pub struct Account {
+    pub id: String,
+    iam: aws_sdk_iam::Client,
+}
+
+static NEXT_ACCOUNT: AtomicUsize = AtomicUsize::new(0);
+
+impl Account {
+    pub async fn new() -> Self {
+        let n = NEXT_ACCOUNT.fetch_add(1, Ordering::Relaxed) as u64;
+        let id = format!(
+            "{:012}",
+            200_000_000_000u64 + (std::process::id() as u64 % 100_000) * 10_000 + n
+        );
+        let assumed = aws_sdk_sts::Client::new(&moto_config())
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{id}:role/{SWEEP_ROLE}"))
+            .role_session_name("test-setup")
+            .send()
+            .await
+            .expect("moto assumes the role")
+            .credentials
+            .expect("credentials");
+        let config = aws_sdk_iam::config::Builder::from(&moto_config())
+            .credentials_provider(Credentials::new(
+                assumed.access_key_id,
+                assumed.secret_access_key,
+                Some(assumed.session_token),
+                None,
+                "tests",
+            ))
+            .build();
+        Self {
+            id,
+            iam: aws_sdk_iam::Client::from_conf(config),
+        }
+    }
+
+    /// Creates a role that trusts the account's Okta SAML provider (or EC2, when not `saml`).
+    pub async fn create_role(&self, name: &str, path: &str, saml: bool) {
+        let principal = if saml {
+            json!({"Federated": format!("arn:aws:iam::{}:saml-provider/Okta", self.id)})
+        } else {
+            json!({"Service": "ec2.amazonaws.com"})
+        };
+        let action = if saml {
+            "sts:AssumeRoleWithSAML"
+        } else {
+            "sts:AssumeRole"
+        };
+        let policy = json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": principal, "Action": action}]
+        });
+        self.iam
+            .create_role()
+            .role_name(name)
+            .path(path)
+            .assume_role_policy_document(policy.to_string())
+            .send()
+            .await
+            .expect("moto creates the role");
+    }
+
+    pub async fn delete_role(&self, name: &str) {
+        self.iam
+            .delete_role()
+            .role_name(name)
+            .send()
+            .await
+            .expect("moto deletes the role");
+    }
+}
+
 /// An SQS client on moto.
 pub fn sqs_client() -> aws_sdk_sqs::Client {
     let config = aws_sdk_sqs::Config::builder()
@@ -529,6 +629,23 @@ impl World {
     ) -> Deps<CountingSecrets> {
         self.deps(vars)
             .with_queues(Queues::new(sqs_client(), queues.clone()))
+    }
+
+    /// The environment the operator command needs to reach this world: Okta through prism,
+    /// AWS through moto, and `vars` on top.
+    pub fn command_env(&self, vars: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = vec![
+            ("OKTA_ORG_URL".into(), services().prism.clone()),
+            ("OKTA_APP_ID".into(), APP_ID.into()),
+            ("OKTA_SECRET_ID".into(), self.secret_id.clone()),
+            ("AWS_ENDPOINT_URL".into(), services().moto.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("SWEEP_ROLE_NAME".into(), SWEEP_ROLE.into()),
+        ];
+        env.extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        env
     }
 
     /// The simulator's own address, without prism in front (for benchmarks).

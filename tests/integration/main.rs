@@ -10,4 +10,5 @@ mod concurrency;
 mod faults;
 mod oauth;
 mod removal;
+mod sweep;
 mod waits;

@@ -1,8 +1,10 @@
-//! `/api/v1/apps/{appId}/groups[/{groupId}]`: list, read, replace (PUT) and remove a group's
-//! assignment to an app, validating `role` and `samlRoles` against the app's imported roles.
+//! `/api/v1/apps/{appId}/groups[/{groupId}]`: list (with `expand=group` embedding each group),
+//! read, replace (PUT) and remove a group's assignment to an app, validating `role` and
+//! `samlRoles` against the app's imported roles.
 
 use serde_json::{Map, Value, json};
 
+use super::groups::group_json;
 use super::listing::page;
 use super::{Outcome, Reply, Request};
 use crate::error::OktaError;
@@ -36,9 +38,16 @@ pub(super) fn list(org: &Org, request: &Request<'_>, app_id: &str) -> Outcome {
         .map(|((_, group_id), a)| (group_id.as_str(), a))
         .collect();
     let (assigned, links) = page(assigned, |(group_id, _)| group_id, request, limit);
+    let embed_group = request.query.get("expand") == Some("group");
     let body = assigned
         .into_iter()
-        .map(|(group_id, a)| assignment_json(&request.base, app_id, group_id, a))
+        .map(|(group_id, a)| {
+            let mut json = assignment_json(&request.base, app_id, group_id, a);
+            if embed_group && let Some(group) = org.groups.get(group_id) {
+                json["_embedded"] = json!({ "group": group_json(group, &request.base) });
+            }
+            json
+        })
         .collect();
     Ok(Reply {
         links,

@@ -1,0 +1,195 @@
+//! The IAM roles of the accounts a sweep covers: listed page by page with the function's own
+//! credentials in its own account, and through a role assumed in each other account.
+//!
+//! `ListRoles` returns each role's trust policy (percent-encoded JSON) but not its tags, so
+//! tags are read role by role, and only when a naming rule needs them.
+
+use std::future::Future;
+
+use aws_config::SdkConfig;
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+
+use crate::event::{self, RoleCreated, Tag, TrustSummary};
+use crate::role::{AccountId, RoleName, RolePath};
+
+/// A role as the sweep sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IamRole {
+    pub account: AccountId,
+    pub name: RoleName,
+    pub path: RolePath,
+    pub trust: TrustSummary,
+    pub saml_providers: Vec<String>,
+    pub tags: Vec<Tag>,
+}
+
+impl IamRole {
+    /// The role as a `CreateRole` event would have described it, for the same rules.
+    pub fn as_created(&self) -> RoleCreated {
+        RoleCreated {
+            event_id: None,
+            account: self.account.clone(),
+            role: self.name.clone(),
+            path: self.path.clone(),
+            arn: None,
+            trust: self.trust,
+            saml_providers: self.saml_providers.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+}
+
+/// Why an account's roles could not be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("failed to list the iam roles of account {account} ({code})")]
+pub struct IamError {
+    pub account: String,
+    pub code: String,
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl IamError {
+    fn new<E, R>(account: &str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let code = match &err {
+            SdkError::ServiceError(service) => {
+                service.err().code().unwrap_or("ServiceError").to_owned()
+            }
+            SdkError::TimeoutError(_) => "Timeout".to_owned(),
+            SdkError::DispatchFailure(_) => "DispatchFailure".to_owned(),
+            _ => err.code().unwrap_or("Unknown").to_owned(),
+        };
+        Self {
+            account: account.to_string(),
+            code,
+            source: Box::new(err),
+        }
+    }
+
+    /// Throttling and lost connections pass; a refused role or a missing account do not.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self.code.as_str(),
+            "Throttling" | "ThrottlingException" | "ServiceFailure" | "Timeout" | "DispatchFailure"
+        )
+    }
+}
+
+/// Where a sweep gets the roles of an account.
+pub trait RoleSource: Send + Sync {
+    /// The account whose credentials the source holds.
+    fn own_account(&self) -> impl Future<Output = Result<AccountId, IamError>> + Send;
+
+    fn roles(
+        &self,
+        account: &AccountId,
+        with_tags: bool,
+    ) -> impl Future<Output = Result<Vec<IamRole>, IamError>> + Send;
+}
+
+/// The IAM adapter.
+pub struct Iam {
+    config: SdkConfig,
+    own_account: tokio::sync::OnceCell<AccountId>,
+    /// The role to assume in accounts other than the function's own (`SWEEP_ROLE_NAME`).
+    role_name: Option<String>,
+}
+
+impl Iam {
+    pub fn new(config: SdkConfig, role_name: Option<String>) -> Self {
+        Self {
+            config,
+            own_account: tokio::sync::OnceCell::new(),
+            role_name,
+        }
+    }
+
+    async fn client(&self, account: &AccountId) -> Result<aws_sdk_iam::Client, IamError> {
+        let foreign = self.own_account().await? != *account;
+        Ok(match (&self.role_name, foreign) {
+            (Some(role_name), true) => {
+                let arn = format!("arn:aws:iam::{account}:role/{role_name}");
+                let provider = aws_config::sts::AssumeRoleProvider::builder(arn)
+                    .session_name("okta-role-sync-sweep")
+                    .configure(&self.config)
+                    .build()
+                    .await;
+                let config = aws_sdk_iam::config::Builder::from(&self.config)
+                    .credentials_provider(provider)
+                    .build();
+                aws_sdk_iam::Client::from_conf(config)
+            }
+            _ => aws_sdk_iam::Client::new(&self.config),
+        })
+    }
+}
+
+impl RoleSource for Iam {
+    async fn own_account(&self) -> Result<AccountId, IamError> {
+        self.own_account
+            .get_or_try_init(|| async {
+                let identity = aws_sdk_sts::Client::new(&self.config)
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| IamError::new("of the credentials", e))?;
+                let account = identity.account.unwrap_or_default();
+                AccountId::parse(&account).map_err(|reason| IamError {
+                    account: account.clone(),
+                    code: "UnreadableAccount".to_owned(),
+                    source: reason.into(),
+                })
+            })
+            .await
+            .cloned()
+    }
+
+    async fn roles(&self, account: &AccountId, with_tags: bool) -> Result<Vec<IamRole>, IamError> {
+        let client = self.client(account).await?;
+        let mut roles = Vec::new();
+        let mut pages = client.list_roles().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| IamError::new(account.as_str(), e))?;
+            for role in page.roles {
+                let Ok(name) = RoleName::parse(&role.role_name) else {
+                    tracing::warn!(account = %account, role = role.role_name, "unreadable role name");
+                    continue;
+                };
+                let path = RolePath::parse(&role.path).unwrap_or_else(|_| RolePath::root());
+                let document = role
+                    .assume_role_policy_document
+                    .map(serde_json::Value::String);
+                let (trust, saml_providers) = event::read_trust(document.as_ref());
+                roles.push(IamRole {
+                    account: account.clone(),
+                    name,
+                    path,
+                    trust,
+                    saml_providers,
+                    tags: Vec::new(),
+                });
+            }
+        }
+        if with_tags {
+            for role in &mut roles {
+                let mut pages = client
+                    .list_role_tags()
+                    .role_name(role.name.as_str())
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| IamError::new(account.as_str(), e))?;
+                    role.tags.extend(page.tags.into_iter().map(|t| Tag {
+                        key: t.key,
+                        value: t.value,
+                    }));
+                }
+            }
+        }
+        Ok(roles)
+    }
+}

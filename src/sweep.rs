@@ -1,0 +1,354 @@
+//! The reconciliation sweep: reads the IAM roles of the swept accounts and each app's group
+//! assignments, computes the difference ([`reconcile`]), and with `apply` makes it: one
+//! write per changed group, through the same guarded writer as events.
+//!
+//! Okta calls stay near the pages read plus the groups changed: the assignments come a page of
+//! 200 at a time with their groups embedded, groups without an assignment are looked up by
+//! name (or, when there are many, listed once), and a write uses the listing as its read while
+//! that is fresh. The sweep is run in the same one-at-a-time lane as events, and stops writing
+//! before its deadline; what it did not reach, the next sweep finds again.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::apps::AppFor;
+use crate::assign::{self, GroupChoice, LabelEdit};
+use crate::edit::{self, Edited, Target};
+use crate::error::Error;
+use crate::handler::Deps;
+use crate::iam::{IamRole, RoleSource};
+use crate::okta::{Group, GroupQuery};
+use crate::reconcile::{self, AppInputs, Finding, FindingKind, GroupChange};
+use crate::role::AccountId;
+use crate::secret::SecretSource;
+use crate::session::Session;
+
+/// A listing older than this is read again, group by group, before a write.
+const LISTING_FRESH: Duration = Duration::from_secs(30);
+/// Above this many groups to find, every group is listed once instead of each looked up.
+const LOOKUPS_BEFORE_LISTING: usize = 20;
+
+/// What the sweep is asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct SweepOptions {
+    /// Accounts to sweep; empty for the configured ones (or the credentials' own).
+    pub accounts: Vec<AccountId>,
+    /// Make the changes (otherwise only plan them).
+    pub apply: bool,
+    /// Remove labels whose role is gone (`SWEEP_REMOVE_STALE`, or the CLI's flag).
+    pub remove_stale: bool,
+    pub deadline: Option<Instant>,
+}
+
+/// What became of one group's change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeStatus {
+    Planned,
+    Applied,
+    /// Okta already held it when the write came (someone else made it).
+    AlreadyDone,
+    Failed,
+    /// The deadline came first; the next sweep takes it up.
+    NotReached,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeResult {
+    #[serde(flatten)]
+    pub change: GroupChange,
+    pub status: ChangeStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The sweep's answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepReport {
+    pub accounts: Vec<String>,
+    pub roles: usize,
+    pub changes: Vec<ChangeResult>,
+    pub findings: Vec<Finding>,
+}
+
+impl SweepReport {
+    pub fn count(&self, status: ChangeStatus) -> usize {
+        self.changes.iter().filter(|c| c.status == status).count()
+    }
+
+    pub fn labels_to_add(&self) -> usize {
+        self.changes.iter().map(|c| c.change.add.len()).sum()
+    }
+
+    pub fn labels_to_remove(&self) -> usize {
+        self.changes.iter().map(|c| c.change.remove.len()).sum()
+    }
+}
+
+/// Runs a sweep; `progress` hears of each change applied (done, total).
+pub async fn run<S: SecretSource, R: RoleSource>(
+    deps: &Deps<S>,
+    iam: &R,
+    options: &SweepOptions,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<SweepReport, Error> {
+    let config = &deps.config;
+    let okta = &deps.okta;
+    let accounts = match (&options.accounts, &config.sweep_accounts) {
+        (given, _) if !given.is_empty() => given.clone(),
+        (_, configured) if !configured.is_empty() => configured.clone(),
+        _ => vec![iam.own_account().await.map_err(Error::Iam)?],
+    };
+    let mut report = SweepReport {
+        accounts: accounts.iter().map(ToString::to_string).collect(),
+        ..SweepReport::default()
+    };
+    let mut session = Session::start(&deps.tokens, options.deadline).await?;
+
+    // Each account's app; accounts sharing an app are planned together.
+    let mut by_app: BTreeMap<String, (std::sync::Arc<crate::apps::App>, Vec<AccountId>)> =
+        BTreeMap::new();
+    for account in &accounts {
+        let apps = &deps.apps;
+        let found = session
+            .call(|call| async move { apps.app_for(okta, &call, account).await })
+            .await?;
+        let app = match found {
+            AppFor::App(app) => app,
+            AppFor::None { reason } => {
+                report.findings.push(account_finding(account, reason));
+                continue;
+            }
+            AppFor::Several { ids } => {
+                return Err(Error::AmbiguousApp {
+                    account: account.to_string(),
+                    ids,
+                });
+            }
+            AppFor::Missing { app_id, variable } => {
+                return Err(Error::AppNotFound { app_id, variable });
+            }
+        };
+        if app.use_group_mapping {
+            return Err(Error::AppUsesGroupMapping {
+                app_id: app.id.clone(),
+            });
+        }
+        by_app
+            .entry(app.id.clone())
+            .or_insert_with(|| (app.clone(), Vec::new()))
+            .1
+            .push(account.clone());
+    }
+
+    let with_tags = config.naming.tag_key.is_some();
+    let mut changes: Vec<(GroupChange, Instant)> = Vec::new();
+    for (app_id, (app, app_accounts)) in &by_app {
+        let mut roles: Vec<IamRole> = Vec::new();
+        for account in app_accounts {
+            roles.extend(iam.roles(account, with_tags).await.map_err(Error::Iam)?);
+        }
+        report.roles += roles.len();
+        let apps = &deps.apps;
+        let app_id = app_id.as_str();
+        let listed = session
+            .call(|call| async move { apps.labels(okta, &call, app_id, true).await })
+            .await?;
+        let assignments = session
+            .call(|call| async move { okta.list_assignments(&call, app_id).await })
+            .await?;
+        let listed_at = Instant::now();
+        let plan = reconcile::plan_app(
+            config,
+            &AppInputs {
+                app,
+                listed: listed.as_deref(),
+                assignments: &assignments,
+                accounts: app_accounts,
+                roles: &roles,
+            },
+            options.remove_stale,
+        );
+        report.findings.extend(plan.findings);
+        changes.extend(plan.changes.into_iter().map(|c| (c, listed_at)));
+    }
+
+    let changes = find_unassigned_groups(deps, &mut session, changes, &mut report).await?;
+    let total = changes.len();
+    let mut done = 0;
+    for (change, listed_at) in changes {
+        if !options.apply {
+            report.changes.push(ChangeResult {
+                change,
+                status: ChangeStatus::Planned,
+                error: None,
+            });
+            continue;
+        }
+        if !session.fits(Duration::ZERO) {
+            report.changes.push(ChangeResult {
+                change,
+                status: ChangeStatus::NotReached,
+                error: None,
+            });
+            continue;
+        }
+        let result = apply_change(deps, &mut session, &change, listed_at).await;
+        let (status, error) = match result {
+            Ok(Edited::Written { .. }) => (ChangeStatus::Applied, None),
+            Ok(Edited::Unchanged { .. }) => (ChangeStatus::AlreadyDone, None),
+            Ok(Edited::WouldWrite { .. }) => (ChangeStatus::Planned, None),
+            Err(err) => {
+                tracing::error!(
+                    group = change.group_name,
+                    app_id = change.app_id,
+                    error = err.chain(),
+                    "sweep change failed"
+                );
+                (ChangeStatus::Failed, Some(err.chain()))
+            }
+        };
+        tracing::info!(
+            outcome = ?status,
+            group = change.group_name,
+            group_id = change.group_id.as_deref(),
+            app_id = change.app_id,
+            added = ?change.add,
+            removed = ?change.remove,
+            "sweep change"
+        );
+        done += 1;
+        progress(done, total);
+        report.changes.push(ChangeResult {
+            change,
+            status,
+            error,
+        });
+    }
+    Ok(report)
+}
+
+fn account_finding(account: &AccountId, detail: String) -> Finding {
+    Finding {
+        kind: FindingKind::Skipped,
+        account: account.to_string(),
+        role: String::new(),
+        group: None,
+        detail: format!("no-app-for-account: {detail}"),
+    }
+}
+
+/// Gives each change of a group without an assignment its group id, or turns it into a
+/// finding (no such group, or `ASSIGN_UNASSIGNED_GROUPS` is false).
+async fn find_unassigned_groups<S: SecretSource>(
+    deps: &Deps<S>,
+    session: &mut Session<'_, S>,
+    changes: Vec<(GroupChange, Instant)>,
+    report: &mut SweepReport,
+) -> Result<Vec<(GroupChange, Instant)>, Error> {
+    let okta = &deps.okta;
+    let config = &deps.config;
+    let unfound = changes.iter().filter(|(c, _)| c.group_id.is_none()).count();
+    let everything: Option<Vec<Group>> = if unfound > LOOKUPS_BEFORE_LISTING {
+        Some(
+            session
+                .call(|call| async move { okta.list_all_groups(&call).await })
+                .await?,
+        )
+    } else {
+        None
+    };
+    let mut found = Vec::with_capacity(changes.len());
+    for (mut change, listed_at) in changes {
+        if change.group_id.is_some() {
+            found.push((change, listed_at));
+            continue;
+        }
+        let name = change.group_name.as_str();
+        let candidates: Vec<Group> = match &everything {
+            Some(all) => all.clone(),
+            None => {
+                let (exact, prefix) = session
+                    .call(|call| async move {
+                        tokio::try_join!(
+                            okta.list_groups(&call, GroupQuery::NameEquals(name)),
+                            okta.list_groups(&call, GroupQuery::NamePrefix(name)),
+                        )
+                    })
+                    .await?;
+                exact.into_iter().chain(prefix).collect()
+            }
+        };
+        let finding = |kind, detail: String| Finding {
+            kind,
+            account: String::new(),
+            role: change.add.join(", "),
+            group: Some(change.group_name.clone()),
+            detail,
+        };
+        match assign::choose_group(name, candidates) {
+            GroupChoice::Found { group, .. } => {
+                if let Err(skip) = config.rules.check_group(name, Some(&group.id)) {
+                    report.findings.push(finding(
+                        FindingKind::Skipped,
+                        format!("{}: {}", skip.rule, skip.reason),
+                    ));
+                } else if !config.assign_unassigned_groups {
+                    report.findings.push(finding(
+                        FindingKind::GroupNotAssigned,
+                        format!(
+                            "group {} is not assigned to app {} and ASSIGN_UNASSIGNED_GROUPS is false",
+                            group.id, change.app_id
+                        ),
+                    ));
+                } else {
+                    change.group_id = Some(group.id);
+                    found.push((change, listed_at));
+                }
+            }
+            GroupChoice::NotFound { .. } => report.findings.push(finding(
+                FindingKind::GroupMissing,
+                format!("create the okta group {name:?}"),
+            )),
+            GroupChoice::Ambiguous { ids } => report.findings.push(finding(
+                FindingKind::Skipped,
+                format!("okta has several groups named {name:?}: {}", ids.join(", ")),
+            )),
+        }
+    }
+    Ok(found)
+}
+
+async fn apply_change<S: SecretSource>(
+    deps: &Deps<S>,
+    session: &mut Session<'_, S>,
+    change: &GroupChange,
+    listed_at: Instant,
+) -> Result<Edited, Error> {
+    let okta = &deps.okta;
+    let group_id = change.group_id.as_deref().unwrap_or_default();
+    let app_id = change.app_id.as_str();
+    let _group_lock = deps.group_locks.lock(group_id).await;
+    let latest = if change.assignment.is_some() && listed_at.elapsed() < LISTING_FRESH {
+        change.assignment.clone()
+    } else {
+        session
+            .call(|call| async move { okta.get_assignment(&call, app_id, group_id).await })
+            .await?
+    };
+    let target = Target {
+        app_id,
+        group_id,
+        adding_role: None,
+        dry_run: deps.config.dry_run,
+    };
+    let edit = LabelEdit {
+        add: change.add.clone(),
+        remove: change.remove.clone(),
+    };
+    edit::apply(okta, session, &target, latest, &edit).await
+}

@@ -1,0 +1,253 @@
+//! The reconciliation sweep and the operator command: roles that existed before the function
+//! are backfilled, labels assigned by hand survive, `plan` writes nothing, `apply` converges.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::assign::group;
+use crate::helpers::{self, Account, World, iam_source, seed};
+use okta_role_sync::cli;
+use okta_role_sync::reconcile::FindingKind;
+use okta_role_sync::sweep::{self, ChangeStatus, SweepOptions, SweepReport};
+
+const LABELS: &[&str] = &[
+    "ReadOnly", "Admin", "Auditor", "Builder", "GoneRole", "Manual",
+];
+
+/// Admin's group is assigned without it, Auditor's is not assigned, Builder has no group,
+/// NotImportedYet has a group but no label in Okta, Ec2Worker trusts no SAML provider.
+async fn backfill_world() -> (World, Account) {
+    let account = Account::new().await;
+    let world = World::new(in_account(
+        &account,
+        seed(
+            LABELS,
+            json!([
+                group("00gadmin000000000001", "Admin"),
+                group("00gauditor0000000001", "Auditor"),
+                group("00gnotimported000001", "NotImportedYet"),
+            ]),
+            json!([{
+                "appId": helpers::APP_ID, "groupId": "00gadmin000000000001", "priority": 1,
+                "profile": {"role": "ReadOnly", "samlRoles": ["ReadOnly"]}
+            }]),
+        ),
+    ))
+    .await;
+    for role in ["Admin", "Auditor", "Builder", "NotImportedYet"] {
+        account.create_role(role, "/", true).await;
+    }
+    account.create_role("Ec2Worker", "/", false).await;
+    (world, account)
+}
+
+/// The seed's app serves `account` (its identity provider ARN names it).
+fn in_account(account: &Account, mut org: serde_json::Value) -> serde_json::Value {
+    org["apps"][0]["settings"]["app"]["identityProviderArn"] =
+        json!(format!("arn:aws:iam::{}:saml-provider/Okta", account.id));
+    org
+}
+
+async fn sweep(world: &World, account: &Account, apply: bool, remove_stale: bool) -> SweepReport {
+    let deps = world.deps(&[("SWEEP_ACCOUNTS", &account.id)]);
+    let options = SweepOptions {
+        apply,
+        remove_stale,
+        ..SweepOptions::default()
+    };
+    sweep::run(&deps, &iam_source(), &options, |_, _| {})
+        .await
+        .expect("the sweep runs")
+}
+
+fn finding_kinds(report: &SweepReport) -> Vec<(FindingKind, String)> {
+    let mut kinds: Vec<(FindingKind, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.role.clone()))
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+#[tokio::test]
+async fn roles_that_existed_before_are_backfilled_and_a_second_apply_finds_nothing() {
+    let (world, account) = backfill_world().await;
+
+    let first = sweep(&world, &account, true, false).await;
+
+    assert_eq!(first.roles, 5);
+    assert_eq!(first.count(ChangeStatus::Applied), 2, "{first:#?}");
+    assert_eq!(
+        world.saml_roles("00gadmin000000000001").await,
+        ["ReadOnly", "Admin"]
+    );
+    let stored = world.assignment("00gadmin000000000001").await.unwrap();
+    assert_eq!(stored["profile"]["role"], "ReadOnly");
+    assert_eq!(stored["priority"], 1);
+    assert_eq!(world.saml_roles("00gauditor0000000001").await, ["Auditor"]);
+    assert_eq!(
+        finding_kinds(&first),
+        [
+            (FindingKind::Skipped, "Ec2Worker".to_owned()),
+            (FindingKind::NotImported, "NotImportedYet".to_owned()),
+            (FindingKind::GroupMissing, "Builder".to_owned()),
+        ]
+    );
+    assert_eq!(cli::exit_code(&first), 2);
+
+    let writes = world.writes().await;
+    let second = sweep(&world, &account, true, false).await;
+    assert!(second.changes.is_empty(), "{second:#?}");
+    assert_eq!(cli::exit_code(&second), 0);
+    assert_eq!(world.writes().await, writes);
+}
+
+#[tokio::test]
+async fn a_plan_writes_nothing_and_lists_each_change() {
+    let (world, account) = backfill_world().await;
+
+    let plan = sweep(&world, &account, false, false).await;
+
+    assert_eq!(world.writes().await, 0);
+    assert_eq!(plan.count(ChangeStatus::Planned), 2);
+    let text = cli::render(&plan, false);
+    assert!(
+        text.contains("+ Admin") && text.contains("+ Auditor"),
+        "{text}"
+    );
+    assert!(text.contains("create the okta group \"Builder\""), "{text}");
+    assert!(
+        text.contains("2 groups to change (2 labels to add, 0 to remove)"),
+        "{text}"
+    );
+}
+
+/// GoneRole's own group still holds its label; Admin's group holds a label put there by hand
+/// (`Manual`, which the naming rules would give a group of its own), and so does BreakGlass.
+async fn stale_world() -> (World, Account) {
+    let account = Account::new().await;
+    let world = World::new(in_account(
+        &account,
+        seed(
+            LABELS,
+            json!([
+                group("00gadmin000000000001", "Admin"),
+                group("00ggonerole000000001", "GoneRole"),
+                group("00gbreakglass0000001", "BreakGlass"),
+            ]),
+            json!([
+                {"appId": helpers::APP_ID, "groupId": "00gadmin000000000001", "priority": 1,
+                 "profile": {"samlRoles": ["Admin", "Manual"]}},
+                {"appId": helpers::APP_ID, "groupId": "00ggonerole000000001", "priority": 2,
+                 "profile": {"samlRoles": ["GoneRole", "ReadOnly"]}},
+                {"appId": helpers::APP_ID, "groupId": "00gbreakglass0000001", "priority": 3,
+                 "profile": {"samlRoles": ["Admin", "GoneRole"]}},
+            ]),
+        ),
+    ))
+    .await;
+    account.create_role("Admin", "/", true).await;
+    (world, account)
+}
+
+#[tokio::test]
+async fn labels_assigned_by_hand_survive_a_sweep_and_stale_ones_are_only_reported() {
+    let (world, account) = stale_world().await;
+
+    let report = sweep(&world, &account, true, false).await;
+
+    assert!(report.changes.is_empty(), "{report:#?}");
+    assert_eq!(
+        finding_kinds(&report),
+        [(FindingKind::Stale, "GoneRole".to_owned())]
+    );
+    assert_eq!(world.writes().await, 0);
+}
+
+#[tokio::test]
+async fn stale_labels_are_removed_when_asked_and_hand_assigned_ones_still_survive() {
+    let (world, account) = stale_world().await;
+
+    let report = sweep(&world, &account, true, true).await;
+
+    assert_eq!(report.count(ChangeStatus::Applied), 1, "{report:#?}");
+    assert_eq!(world.saml_roles("00ggonerole000000001").await, ["ReadOnly"]);
+    assert_eq!(
+        world.saml_roles("00gadmin000000000001").await,
+        ["Admin", "Manual"]
+    );
+    assert_eq!(
+        world.saml_roles("00gbreakglass0000001").await,
+        ["Admin", "GoneRole"]
+    );
+}
+
+#[tokio::test]
+async fn the_hourly_schedule_runs_a_sweep_through_the_function() {
+    let (world, account) = backfill_world().await;
+    let deps = world
+        .deps(&[("SWEEP_ACCOUNTS", &account.id)])
+        .with_iam(iam_source());
+
+    let report = helpers::invoke(&deps, helpers::event("scheduled-sweep.json")).await;
+
+    assert_eq!(report["accounts"], json!([account.id]));
+    let applied = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "applied")
+        .count();
+    assert_eq!(applied, 2, "{report}");
+    assert_eq!(world.saml_roles("00gauditor0000000001").await, ["Auditor"]);
+}
+
+#[tokio::test]
+async fn the_operator_command_plans_applies_and_then_has_nothing_to_do() {
+    let (world, account) = backfill_world().await;
+
+    let (planned, plan_text) = run_blocking(&world, &account, &["plan"]).await;
+    assert_eq!(planned, 2, "{plan_text}");
+    assert!(plan_text.contains("to assign"), "{plan_text}");
+    assert_eq!(world.writes().await, 0);
+
+    let (applied, apply_text) = run_blocking(&world, &account, &["apply", "--json"]).await;
+    assert_eq!(applied, 2, "{apply_text}");
+    assert!(
+        apply_text.contains("\"status\": \"applied\""),
+        "{apply_text}"
+    );
+    assert!(apply_text.contains("applied 2/2 groups"), "{apply_text}");
+
+    let (again, again_text) = run_blocking(&world, &account, &["apply"]).await;
+    assert_eq!(again, 0, "{again_text}");
+    assert!(again_text.contains("0 groups changed"), "{again_text}");
+
+    let (usage, usage_text) = run_blocking(&world, &account, &["plan", "--account", "12"]).await;
+    assert_eq!(usage, 64, "{usage_text}");
+}
+
+/// Runs the operator command against this world; its exit code and everything it printed.
+async fn run_blocking(world: &World, account: &Account, args: &[&str]) -> (i32, String) {
+    let env = world.command_env(&[("SWEEP_ACCOUNTS", &account.id)]);
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let output = Command::new(env!("CARGO_BIN_EXE_okta-role-sync"))
+            .args(&args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env)
+            .output()
+            .expect("the binary runs");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        (
+            output.status.code().unwrap_or(-1),
+            format!("{stdout}{stderr}"),
+        )
+    })
+    .await
+    .expect("the command's thread")
+}
