@@ -211,18 +211,53 @@ pub fn render(report: &SweepReport, applied: bool) -> String {
         .filter(|f| f.kind != FindingKind::Skipped)
         .collect();
     if !notable.is_empty() {
-        text.push_str("to look at:\n");
-        for finding in &notable {
-            let kind = serde_json::to_value(finding.kind)
+        let kind_of = |kind: FindingKind| {
+            serde_json::to_value(kind)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+                .unwrap_or_default()
+        };
+        let rows: Vec<[String; 5]> = notable
+            .iter()
+            .map(|f| {
+                let dash = |s: &str| {
+                    if s.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        s.to_owned()
+                    }
+                };
+                [
+                    kind_of(f.kind),
+                    dash(&f.account),
+                    dash(&f.role),
+                    dash(f.group.as_deref().unwrap_or_default()),
+                    f.detail.clone(),
+                ]
+            })
+            .collect();
+        let header = ["TO LOOK AT", "ACCOUNT", "ROLE", "GROUP", "DETAIL"];
+        let widths: Vec<usize> = (0..4)
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].len())
+                    .chain([header[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in std::iter::once(header.map(str::to_owned)).chain(rows) {
             text.push_str(&format!(
-                "  {kind:<18} {} {} {}: {}\n",
-                finding.account,
-                finding.role,
-                finding.group.as_deref().unwrap_or("-"),
-                finding.detail
+                "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {}\n",
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2],
+                w3 = widths[3],
             ));
         }
         text.push('\n');
