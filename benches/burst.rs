@@ -64,6 +64,11 @@ async fn main() {
         .collect();
     let role_refs: Vec<&str> = roles.iter().map(String::as_str).collect();
     let mut seed = helpers::seed(&role_refs, json!(group_seeds), json!([]));
+    // One app serves every account of the burst: its identity provider ARNs name them all.
+    let arns: Vec<String> = (0..groups)
+        .map(|g| format!("arn:aws:iam::{}:saml-provider/Okta", account(g)))
+        .collect();
+    seed["apps"][0]["settings"]["app"]["identityProviderArn"] = json!(arns.join(","));
     seed["clockScale"] = json!(scale);
     seed["rateLimits"] = json!({
         "apps": APPS_PER_MINUTE as u32,

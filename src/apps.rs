@@ -45,9 +45,15 @@ impl App {
     pub fn from_json(value: &Value) -> Option<Self> {
         let id = value["id"].as_str()?.to_owned();
         let settings = &value["settings"]["app"];
-        let arns = settings["identityProviderArn"].as_str().unwrap_or_default();
+        // One ARN, several separated by commas, or (leniently) a list of them.
+        let arns: Vec<&str> = match &settings["identityProviderArn"] {
+            Value::String(text) => text.split([',', ' ', '\n']).collect(),
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
         let mut accounts: Vec<AccountId> = arns
-            .split([',', ' ', '\n'])
+            .iter()
+            .filter(|arn| arn.contains(":saml-provider/"))
             .filter_map(|arn| arn.trim().split(':').nth(4))
             .filter_map(|account| AccountId::parse(account).ok())
             .collect();
@@ -72,8 +78,9 @@ impl App {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppFor {
     App(Arc<App>),
-    /// No app serves the account; the reason says how that was decided.
+    /// No app serves the account; the rule and reason say how that was decided.
     None {
+        rule: &'static str,
         reason: String,
     },
     /// Several active apps name the account in their identity provider ARN.
@@ -124,16 +131,40 @@ impl AppDirectory {
                 .map(|id| (id, "OKTA_APP_ID")),
         };
         if let Some((app_id, variable)) = configured {
-            return Ok(match self.app(okta, call, app_id).await? {
-                Some(app) => AppFor::App(app),
-                None => AppFor::Missing {
+            let Some(app) = self.app(okta, call, app_id).await? else {
+                return Ok(AppFor::Missing {
                     app_id: app_id.to_owned(),
                     variable,
-                },
-            });
+                });
+            };
+            if !app.active {
+                return Ok(AppFor::None {
+                    rule: "app-inactive",
+                    reason: format!("app {app_id} ({variable}) is not active in okta"),
+                });
+            }
+            // The default app is for accounts nobody mapped; when its identity provider ARN
+            // names other accounts, this account's roles are not its to hand out (a mapped
+            // account is the operator's explicit choice).
+            if variable == "OKTA_APP_ID"
+                && !app.accounts.is_empty()
+                && !app.accounts.contains(account)
+            {
+                let named: Vec<&str> = app.accounts.iter().map(AccountId::as_str).collect();
+                return Ok(AppFor::None {
+                    rule: "app-serves-other-accounts",
+                    reason: format!(
+                        "app {app_id} (OKTA_APP_ID) serves accounts {} by its identity provider \
+                         arn, not {account}: map the account in ACCOUNT_APP_MAP",
+                        named.join(", ")
+                    ),
+                });
+            }
+            return Ok(AppFor::App(app));
         }
         if !self.selection.discovers() {
             return Ok(AppFor::None {
+                rule: "no-app-for-account",
                 reason: format!(
                     "ACCOUNT_APP_MAP lists no app for account {account} and OKTA_APP_ID is not set"
                 ),
@@ -164,6 +195,7 @@ impl AppDirectory {
         let serving = serving.unwrap_or_default();
         Ok(match serving.as_slice() {
             [] => AppFor::None {
+                rule: "no-app-for-account",
                 reason: format!(
                     "no active okta aws app names account {account} in its identity provider arn"
                 ),

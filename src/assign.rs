@@ -181,10 +181,20 @@ pub fn edit_labels(
             after.push(label.clone());
         }
     }
-    if after == before {
+    // `role`, the single role some sign-on modes use, goes with its label: left behind it
+    // would keep handing out the removed role.
+    let role_removed = existing
+        .profile
+        .get("role")
+        .and_then(Value::as_str)
+        .is_some_and(|role| edit.remove.iter().any(|r| r == role));
+    if after == before && !role_removed {
         return Ok(Change::AlreadyPresent { saml_roles: before });
     }
     let mut profile = existing.profile.clone();
+    if role_removed {
+        profile.remove("role");
+    }
     profile.insert("samlRoles".to_owned(), Value::from(after));
     Ok(Change::Write {
         body: AssignmentWrite {
@@ -489,5 +499,16 @@ mod tests {
             panic!("expected a write");
         };
         assert_eq!(body.profile["samlRoles"], json!(["A", "B", "C"]));
+    }
+
+    #[test]
+    fn removing_the_label_that_is_also_the_role_takes_the_role_away_too() {
+        let existing = assignment(json!({"profile": {"role": "Gone", "samlRoles": ["Gone"]}}));
+        let Change::Write { body, .. } =
+            edit_labels(Some(&existing), &LabelEdit::removing(vec!["Gone".into()])).unwrap()
+        else {
+            panic!("expected a write");
+        };
+        assert_eq!(Value::Object(body.profile), json!({"samlRoles": []}));
     }
 }

@@ -121,7 +121,12 @@ impl Config {
             hint: "set it to the name or ARN of the secret holding the Okta API token",
         })?;
         let account_aliases = account_map(&get, "ACCOUNT_ALIASES", |value| {
-            if value.is_empty() || value.contains(']') || value.chars().any(char::is_control) {
+            let odd = value.is_empty()
+                || value.contains(['[', ']'])
+                || value.contains(" -- ")
+                || value.chars().any(char::is_control)
+                || AccountId::parse(value).is_ok();
+            if odd {
                 Err(ConfigError::Invalid {
                     variable: "ACCOUNT_ALIASES",
                     reason: format!("{value:?} is not an account alias"),
@@ -130,6 +135,18 @@ impl Config {
                 Ok(value.to_owned())
             }
         })?;
+        let mut seen: Vec<&str> = Vec::new();
+        for alias in account_aliases.values() {
+            if seen.contains(&alias.as_str()) {
+                return Err(ConfigError::Invalid {
+                    variable: "ACCOUNT_ALIASES",
+                    reason: format!(
+                        "alias {alias:?} is given to two accounts: their labels could not be told apart"
+                    ),
+                });
+            }
+            seen.push(alias);
+        }
         let label_format = match get("ROLE_LABEL_FORMAT") {
             Some(source) => {
                 LabelFormat::parse(source.trim()).map_err(|reason| ConfigError::Invalid {
@@ -246,8 +263,6 @@ fn whole_name_pattern(
     get(variable)
         .map(|source| {
             let source = source.trim();
-            let source = source.strip_prefix('^').unwrap_or(source);
-            let source = source.strip_suffix('$').unwrap_or(source);
             Regex::new(&format!("^(?:{source})$")).map_err(|e| ConfigError::Invalid {
                 variable,
                 reason: format!("not a regular expression: {e}"),
@@ -288,22 +303,58 @@ fn naming(get: &impl Fn(&str) -> Option<String>) -> Result<GroupNaming, ConfigEr
 
 fn safety_rules(get: &impl Fn(&str) -> Option<String>) -> Result<SafetyRules, ConfigError> {
     let defaults = SafetyRules::default();
-    let allowed_path_prefixes = list(get, "ALLOWED_PATH_PREFIXES");
-    if let Some(bad) = allowed_path_prefixes.iter().find(|p| !p.starts_with('/')) {
+    // Paths hold no spaces, so white space separates prefixes as commas do.
+    let allowed_path_prefixes: Vec<String> = get("ALLOWED_PATH_PREFIXES")
+        .map(|raw| {
+            raw.split([',', ' ', '\n', '\t'])
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(bad) = allowed_path_prefixes
+        .iter()
+        .find(|p| !p.starts_with('/') || !p.ends_with('/'))
+    {
         return Err(ConfigError::Invalid {
             variable: "ALLOWED_PATH_PREFIXES",
-            reason: format!("{bad:?} is not an IAM path prefix (it starts with '/')"),
+            reason: format!(
+                "{bad:?} is not an IAM path prefix: it starts and ends with '/', so that /okta/ \
+                 does not also admit /oktapus/"
+            ),
         });
     }
     let saml_provider = get("SAML_PROVIDER").map(|p| p.trim().to_owned());
-    if let Some(provider) = &saml_provider
-        && provider.starts_with("arn:")
-        && !provider.contains(":saml-provider/")
-    {
-        return Err(ConfigError::Invalid {
-            variable: "SAML_PROVIDER",
-            reason: format!("{provider:?} is not the ARN of an IAM SAML provider"),
-        });
+    if let Some(provider) = &saml_provider {
+        let name = match provider.strip_prefix("arn:") {
+            Some(_) => {
+                let parts: Vec<&str> = provider.splitn(6, ':').collect();
+                let well_formed = parts.len() == 6
+                    && parts[1].starts_with("aws")
+                    && parts[2] == "iam"
+                    && parts[3].is_empty()
+                    && AccountId::parse(parts[4]).is_ok();
+                parts
+                    .get(5)
+                    .and_then(|rest| rest.strip_prefix("saml-provider/"))
+                    .filter(|_| well_formed)
+            }
+            None => Some(provider.as_str()),
+        };
+        let valid_name = |n: &str| {
+            (1..=128).contains(&n.len())
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        };
+        if !name.is_some_and(valid_name) {
+            return Err(ConfigError::Invalid {
+                variable: "SAML_PROVIDER",
+                reason: format!(
+                    "{provider:?} is neither an IAM SAML provider name (letters, digits, ._-) nor \
+                     its ARN (arn:aws:iam::ACCOUNT:saml-provider/NAME)"
+                ),
+            });
+        }
     }
     Ok(SafetyRules {
         require_saml_trust: flag(get, "REQUIRE_SAML_TRUST", defaults.require_saml_trust)?,
@@ -573,6 +624,17 @@ mod tests {
         assert_ne!(read.label_format, LabelFormat::Auto);
         let account = AccountId::parse("111122223333").unwrap();
         assert_eq!(read.account_aliases[&account], "prod-main");
+        for bad in [
+            "111122223333=prod,444455556666=prod",
+            "111122223333=444455556666",
+            "111122223333=a -- b",
+        ] {
+            let err = config(&[("ACCOUNT_ALIASES", bad)]).unwrap_err();
+            assert!(
+                err.to_string().starts_with("ACCOUNT_ALIASES is invalid"),
+                "{bad}: {err}"
+            );
+        }
         let err = config(&[("ROLE_LABEL_FORMAT", "[{alias}]")]).unwrap_err();
         assert!(
             err.to_string().starts_with("ROLE_LABEL_FORMAT is invalid"),

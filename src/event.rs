@@ -352,43 +352,114 @@ pub fn read_trust(document: Option<&Value>) -> (TrustSummary, Vec<String>) {
 }
 
 fn decode_policy_text(text: &str) -> Option<Value> {
-    if let Ok(value) = serde_json::from_str::<Value>(text) {
-        return value.is_object().then_some(value);
+    let parse = |text: &str| -> Option<Value> {
+        match serde_json::from_str::<Value>(text).ok()? {
+            // A policy encoded twice: JSON text holding JSON text.
+            Value::String(inner) => serde_json::from_str::<Value>(&inner).ok(),
+            value => Some(value),
+        }
+        .filter(Value::is_object)
+    };
+    if let Some(value) = parse(text) {
+        return Some(value);
     }
     let decoded = percent_encoding::percent_decode_str(text)
         .decode_utf8()
         .ok()?;
-    serde_json::from_str::<Value>(&decoded)
-        .ok()
-        .filter(Value::is_object)
+    if let Some(value) = parse(&decoded) {
+        return Some(value);
+    }
+    // Form encoding writes a space as `+`; a policy's own `+` is then `%2B`.
+    let spaced = text.replace('+', " ");
+    let decoded = percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .ok()?;
+    parse(&decoded)
 }
 
-/// The SAML provider ARNs that `Allow` statements let assume the role with SAML.
+/// The SAML provider ARNs the policy lets assume the role with `sts:AssumeRoleWithSAML`:
+/// those an `Allow` statement names, less those a `Deny` statement names (a `Deny` of every
+/// principal leaves none). Actions match as IAM matches them, ignoring case and with `*` and
+/// `?` wildcards, and `NotAction` is honoured; a statement's conditions are not evaluated.
 fn saml_providers(policy: &Value) -> Vec<String> {
+    const ACTION: &str = "sts:AssumeRoleWithSAML";
     let statements: Vec<&Value> = match policy.get("Statement") {
         Some(Value::Array(items)) => items.iter().collect(),
         Some(single @ Value::Object(_)) => vec![single],
         _ => return Vec::new(),
     };
-    let mut providers: Vec<String> = Vec::new();
+    let mut allowed: Vec<String> = Vec::new();
+    let mut denied: Vec<String> = Vec::new();
+    let mut denied_to_all = false;
     for statement in statements {
-        let allows = statement
+        let effect = statement
             .get("Effect")
             .and_then(Value::as_str)
-            .is_some_and(|e| e.eq_ignore_ascii_case("allow"));
-        let saml_action = one_or_many(statement.get("Action"))
-            .any(|a| a.eq_ignore_ascii_case("sts:AssumeRoleWithSAML") || a == "sts:*" || a == "*");
-        if !(allows && saml_action) {
+            .unwrap_or_default();
+        let covers_action = match (statement.get("Action"), statement.get("NotAction")) {
+            (Some(actions), _) => one_or_many(Some(actions)).any(|a| action_matches(a, ACTION)),
+            (None, Some(excluded)) => {
+                !one_or_many(Some(excluded)).any(|a| action_matches(a, ACTION))
+            }
+            (None, None) => false,
+        };
+        if !covers_action {
             continue;
         }
-        let federated = statement.get("Principal").and_then(|p| p.get("Federated"));
-        for provider in one_or_many(federated).filter(|p| p.contains(":saml-provider/")) {
-            if !providers.iter().any(|known| known == provider) {
-                providers.push(provider.to_owned());
+        let principal = statement.get("Principal");
+        let everyone = match principal {
+            Some(Value::String(p)) => p == "*",
+            Some(Value::Object(map)) => {
+                map.values().any(|v| one_or_many(Some(v)).any(|p| p == "*"))
             }
+            _ => false,
+        };
+        let federated: Vec<&str> = principal
+            .and_then(|p| p.get("Federated"))
+            .map(|f| {
+                one_or_many(Some(f))
+                    .filter(|p| p.contains(":saml-provider/"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if effect.eq_ignore_ascii_case("allow") && statement.get("NotPrincipal").is_none() {
+            for provider in federated {
+                if !allowed.iter().any(|known| known == provider) {
+                    allowed.push(provider.to_owned());
+                }
+            }
+        } else if effect.eq_ignore_ascii_case("deny") {
+            // A deny of everyone but some (`NotPrincipal`) is taken as a deny of all.
+            if everyone || statement.get("NotPrincipal").is_some() {
+                denied_to_all = true;
+            }
+            denied.extend(federated.into_iter().map(str::to_owned));
         }
     }
-    providers
+    if denied_to_all {
+        return Vec::new();
+    }
+    allowed.retain(|provider| !denied.contains(provider));
+    allowed
+}
+
+/// An IAM action pattern (`sts:AssumeRole*`, `STS:*`, `*`) against an action, as IAM compares
+/// them: ignoring case, `*` for any run of characters and `?` for one.
+fn action_matches(pattern: &str, action: &str) -> bool {
+    fn glob(pattern: &[u8], text: &[u8]) -> bool {
+        match (pattern.split_first(), text.split_first()) {
+            (None, None) => true,
+            (Some((b'*', rest)), _) => {
+                glob(rest, text) || (!text.is_empty() && glob(pattern, &text[1..]))
+            }
+            (Some((b'?', rest)), Some((_, text_rest))) => glob(rest, text_rest),
+            (Some((p, rest)), Some((t, text_rest))) => {
+                p.eq_ignore_ascii_case(t) && glob(rest, text_rest)
+            }
+            _ => false,
+        }
+    }
+    pattern.len() <= 256 && glob(pattern.as_bytes(), action.as_bytes())
 }
 
 fn one_or_many(value: Option<&Value>) -> impl Iterator<Item = &str> {
@@ -767,5 +838,55 @@ mod tests {
         let policy = json!({"Statement": [{"Effect": "Deny", "Action": "sts:AssumeRoleWithSAML",
             "Principal": {"Federated": "arn:aws:iam::111122223333:saml-provider/Okta"}}]});
         assert_eq!(trust_summary(Some(&policy)), TrustSummary::NotSaml);
+    }
+
+    fn providers_of(policy: Value) -> Vec<String> {
+        read_trust(Some(&policy)).1
+    }
+
+    const OKTA: &str = "arn:aws:iam::111122223333:saml-provider/Okta";
+
+    #[test]
+    fn a_deny_of_everyone_or_of_the_provider_takes_the_saml_trust_away() {
+        let allow = json!({"Effect": "Allow", "Principal": {"Federated": OKTA}, "Action": "sts:AssumeRoleWithSAML"});
+        let deny_all = json!({"Effect": "Deny", "Principal": "*", "Action": "*"});
+        let deny_okta = json!({"Effect": "Deny", "Principal": {"Federated": OKTA}, "Action": "sts:AssumeRole*"});
+        assert_eq!(providers_of(json!({"Statement": [allow.clone()]})), [OKTA]);
+        assert!(providers_of(json!({"Statement": [allow.clone(), deny_all]})).is_empty());
+        assert!(providers_of(json!({"Statement": [allow, deny_okta]})).is_empty());
+    }
+
+    #[test]
+    fn actions_match_with_wildcards_and_any_case_and_not_action_is_honoured() {
+        for action in [
+            "sts:AssumeRole*",
+            "sts:AssumeRoleWith*",
+            "STS:*",
+            "*",
+            "sts:assumerolewithsaml",
+        ] {
+            let policy = json!({"Statement": {"Effect": "Allow", "Principal": {"Federated": OKTA}, "Action": action}});
+            assert_eq!(providers_of(policy), [OKTA], "{action}");
+        }
+        let not_web = json!({"Statement": {"Effect": "Allow", "Principal": {"Federated": OKTA}, "NotAction": "sts:AssumeRoleWithWebIdentity"}});
+        assert_eq!(providers_of(not_web), [OKTA]);
+        let web_only = json!({"Statement": {"Effect": "Allow", "Principal": {"Federated": OKTA}, "Action": "sts:AssumeRoleWithWebIdentity"}});
+        assert!(providers_of(web_only).is_empty());
+        let oidc = json!({"Statement": {"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"}, "Action": "sts:*"}});
+        assert!(providers_of(oidc).is_empty());
+    }
+
+    #[test]
+    fn form_encoded_and_twice_encoded_policies_are_read() {
+        let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": OKTA}, "Action": "sts:AssumeRoleWithSAML"}]});
+        let text = serde_json::to_string_pretty(&policy).unwrap();
+        let form: String =
+            percent_encoding::utf8_percent_encode(&text, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+                .replace("%20", "+");
+        assert!(form.contains('+'), "{form}");
+        assert_eq!(trust_summary(Some(&json!(form))), TrustSummary::Saml);
+        let twice = json!(serde_json::to_string(&text).unwrap());
+        assert_eq!(trust_summary(Some(&twice)), TrustSummary::Saml);
     }
 }

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::edit::{self, Edited, Target};
 use crate::error::Error;
 use crate::event::{self, Intake, RoleCreated, RoleDeleted};
-use crate::iam::Iam;
+use crate::iam::{Iam, RoleSource};
 use crate::labels::{self, Label, LabelContext};
 use crate::locks::GroupLocks;
 use crate::naming::NoGroup;
@@ -344,12 +344,8 @@ async fn choose_app<S: SecretSource>(
         .await?
     {
         AppFor::App(app) => app,
-        AppFor::None { reason } => {
-            return Ok(Err(skipped(
-                subject,
-                None,
-                Skip::new("no-app-for-account", reason),
-            )));
+        AppFor::None { rule, reason } => {
+            return Ok(Err(skipped(subject, None, Skip::new(rule, reason))));
         }
         AppFor::Several { ids } => {
             return Err(Error::AmbiguousApp {
@@ -596,6 +592,33 @@ async fn remove_role<S: SecretSource>(
     if let Err(skip) = config.rules.check_role_name(&deleted.role) {
         return Ok(skipped(subject, None, skip));
     }
+    // IAM's record of a deletion holds no tags: the group a tag named is not known, and the
+    // one the other rules give may hold the label for another reason.
+    if let Some(key) = &config.naming.tag_key {
+        let reason = format!(
+            "GROUP_TAG_KEY ({key}) is set and a deletion carries no tags, so the role's group is \
+             not known: remove its label by hand (the sweep reports it)"
+        );
+        return Ok(skipped(subject, None, Skip::new("group-tag", reason)));
+    }
+    // Events are delivered at least once and not always in order: a deletion handled after
+    // the role was created again must not take the new role's access away.
+    if let Some(iam) = &deps.iam {
+        match iam.exists(&deleted.account, &deleted.role).await {
+            Ok(true) => {
+                let reason =
+                    "iam has a role of this name again: it was created after this deletion";
+                return Ok(skipped(subject, None, Skip::new("role-exists", reason)));
+            }
+            Ok(false) => {}
+            Err(err) if err.retryable() => return Err(Error::Iam(err)),
+            Err(err) => tracing::warn!(
+                error = %err,
+                account = %deleted.account,
+                "cannot tell whether the role exists again, removing its label"
+            ),
+        }
+    }
     let group_name = match config.naming.group_of(&deleted.role, &deleted.account, &[]) {
         Ok(group) => group.name,
         Err(NoGroup::Skip(skip)) => return Ok(skipped(subject, None, skip)),
@@ -673,10 +696,7 @@ async fn remove_from_group<S: SecretSource>(
         app_accounts: &app.accounts,
         existing: &present,
     };
-    let own: Vec<String> = labels::own_labels(&ctx)
-        .into_iter()
-        .filter(|label| present.contains(label))
-        .collect();
+    let own = labels::own_labels_in(&present, &ctx);
     if own.is_empty() {
         tracing::info!(
             outcome = "already_absent",

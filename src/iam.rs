@@ -89,6 +89,13 @@ pub trait RoleSource: Send + Sync {
         account: &AccountId,
         with_tags: bool,
     ) -> impl Future<Output = Result<Vec<IamRole>, IamError>> + Send;
+
+    /// Whether the account has a role of this name now.
+    fn exists(
+        &self,
+        account: &AccountId,
+        role: &RoleName,
+    ) -> impl Future<Output = Result<bool, IamError>> + Send;
 }
 
 /// The IAM adapter.
@@ -146,6 +153,21 @@ impl RoleSource for Iam {
             })
             .await
             .cloned()
+    }
+
+    async fn exists(&self, account: &AccountId, role: &RoleName) -> Result<bool, IamError> {
+        let client = self.client(account).await?;
+        match client.get_role().role_name(role.as_str()).send().await {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_no_such_entity_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(IamError::new(account.as_str(), err)),
+        }
     }
 
     async fn roles(&self, account: &AccountId, with_tags: bool) -> Result<Vec<IamRole>, IamError> {

@@ -66,11 +66,17 @@ impl LabelFormat {
             });
             rest = &rest[open + close + 1..];
         }
+        if rest.contains('}') {
+            return Err(format!("{source:?} has a '}}' with no opening '{{'"));
+        }
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_owned()));
         }
         if !parts.contains(&Part::Role) {
             return Err(format!("{source:?} must contain {{role}}, or be auto"));
+        }
+        if source.chars().any(char::is_control) {
+            return Err(format!("{source:?} contains a control character"));
         }
         Ok(Self::Template(LabelTemplate(parts)))
     }
@@ -180,10 +186,44 @@ pub fn from_list(listed: &[String], ctx: &LabelContext<'_>) -> Label {
         .collect();
     match others.as_slice() {
         [] => Label::NotListed { looked_for: wanted },
-        // The app serves this account alone: the one bracketed label is this account's.
-        [only] if ctx.app_accounts == [ctx.account.clone()] => Label::Listed(only.clone()),
+        // The account's alias is known and its label is not among them: those are other
+        // accounts' roles of the same name.
+        _ if ctx.alias.is_some() => Label::NotListed { looked_for: wanted },
+        // The app serves this account alone and every label it lists names one account: the
+        // one bracketed label is this account's, under an alias not configured here.
+        [only] if ctx.app_accounts == [ctx.account.clone()] && one_account_shown(listed) => {
+            Label::Listed(only.clone())
+        }
         _ => Label::Ambiguous(others),
     }
+}
+
+/// Whether every bracketed label names the same account (alias or id).
+fn one_account_shown(listed: &[String]) -> bool {
+    let mut shown = listed
+        .iter()
+        .filter_map(|l| l.strip_prefix('['))
+        .filter_map(|rest| rest.split_once(&format!("]{MULTI_ACCOUNT_SEPARATOR}")))
+        .map(|(account, _)| account);
+    match shown.next() {
+        Some(first) => shown.all(|other| other == first),
+        None => true,
+    }
+}
+
+/// The labels among `present` (a group's) that are this role's, as [`own_labels`] and
+/// [`from_list`] would name them: what a deletion of the role takes out.
+pub fn own_labels_in(present: &[String], ctx: &LabelContext<'_>) -> Vec<String> {
+    let mut own: Vec<String> = own_labels(ctx)
+        .into_iter()
+        .filter(|label| present.contains(label))
+        .collect();
+    if let Label::Listed(label) = from_list(present, ctx)
+        && !own.contains(&label)
+    {
+        own.push(label);
+    }
+    own
 }
 
 /// The label as `format` makes it, where Okta lists nothing to choose from.
@@ -330,6 +370,26 @@ mod tests {
             from_list(&listed, &case.ctx()),
             Label::Listed("[prod-main] -- Admin".into())
         );
+        assert_eq!(
+            own_labels_in(&listed, &case.ctx()),
+            ["[prod-main] -- Admin"]
+        );
+    }
+
+    #[test]
+    fn another_accounts_label_is_never_taken_when_the_alias_is_known_or_accounts_differ() {
+        let mut case = Case::new("Admin");
+        let listed = strings(&["[staging] -- Admin", "[prod] -- ReadOnly"]);
+        assert!(matches!(
+            from_list(&listed, &case.ctx()),
+            Label::Ambiguous(_)
+        ));
+        case.alias = Some("prod");
+        assert!(matches!(
+            from_list(&listed, &case.ctx()),
+            Label::NotListed { .. }
+        ));
+        assert!(own_labels_in(&listed, &case.ctx()).is_empty());
     }
 
     #[test]
@@ -371,6 +431,8 @@ mod tests {
         case.alias = Some("prod");
         assert_eq!(formatted(&format, &case.ctx()), "prod/Admin");
         assert!(LabelFormat::parse("{alias}").is_err());
+        assert!(LabelFormat::parse("{role}}").is_err());
+        assert!(LabelFormat::parse("{role}\n").is_err());
         assert!(LabelFormat::parse("{team}-{role}").is_err());
         assert_eq!(LabelFormat::parse("AUTO"), Ok(LabelFormat::Auto));
     }

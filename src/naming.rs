@@ -90,6 +90,13 @@ impl GroupNameTemplate {
         })
     }
 
+    /// Whether the template uses the capture `name`.
+    pub fn uses(&self, name: &str) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, Part::Capture(c) if c == name))
+    }
+
     /// The group name for a role in an account.
     pub fn render(&self, role: &RoleName, account: &AccountId) -> String {
         self.render_with(role, account, &HashMap::new())
@@ -209,13 +216,39 @@ impl GroupNaming {
                 ),
             )));
         };
-        let captures: HashMap<&str, &str> = pattern
-            .capture_names()
-            .flatten()
-            .filter_map(|name| found.name(name).map(|m| (name, m.as_str())))
-            .collect();
+        let mut captures: HashMap<&str, &str> = HashMap::new();
+        for name in pattern.capture_names().flatten() {
+            match found.name(name) {
+                Some(m) if !m.as_str().is_empty() => {
+                    captures.insert(name, m.as_str());
+                }
+                // A capture the template uses must say something, or the group's name would
+                // be a fragment (`g-` for `g-{x}`).
+                _ if self.template.uses(name) => {
+                    return Err(NoGroup::Skip(Skip::new(
+                        "role-name-pattern",
+                        format!(
+                            "ROLE_NAME_PATTERN's capture {name:?} matched nothing in role name \
+                             {role}, and GROUP_NAME_TEMPLATE {} needs it",
+                            self.template
+                        ),
+                    )));
+                }
+                _ => {}
+            }
+        }
+        let name = self.template.render_with(role, account, &captures);
+        if name.trim().is_empty() {
+            return Err(NoGroup::Skip(Skip::new(
+                "group-name-template",
+                format!(
+                    "GROUP_NAME_TEMPLATE {} gives role {role} an empty group name",
+                    self.template
+                ),
+            )));
+        }
         Ok(GroupName {
-            name: self.template.render_with(role, account, &captures),
+            name,
             rule: "pattern",
         })
     }
@@ -374,5 +407,22 @@ mod tests {
         assert!(GroupNameTemplate::parse_with("{team}", &["team"]).is_ok());
         let err = GroupNameTemplate::parse_with("{squad}", &["team"]).unwrap_err();
         assert!(err.contains("{squad}") && err.contains("{team}"), "{err}");
+    }
+
+    #[test]
+    fn a_capture_that_matched_nothing_skips_rather_than_naming_a_fragment() {
+        let optional = naming(None, Some("(?P<x>a)?b"), "g-{x}");
+        let (reason, rule) = name_of(optional.group_for(&created("b", &[])));
+        assert_eq!(rule, "role-name-pattern");
+        assert!(reason.contains("\"x\""), "{reason}");
+        let empty = naming(None, Some("(?P<team>[a-z]*)-admin"), "{team}");
+        assert_eq!(
+            name_of(empty.group_for(&created("-admin", &[]))).1,
+            "role-name-pattern"
+        );
+        assert_eq!(
+            name_of(optional.group_for(&created("ab", &[]))),
+            ("g-a".to_owned(), "pattern")
+        );
     }
 }

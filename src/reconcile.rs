@@ -218,17 +218,23 @@ pub fn plan_app(config: &Config, inputs: &AppInputs<'_>, remove_stale: bool) -> 
             if !maps_here {
                 continue;
             }
+            // Tags are gone with the role: with a tag rule, the label may sit here by design of
+            // a tag that named this group for some other role, so it is reported, not removed.
+            let removable = remove_stale && config.naming.tag_key.is_none();
             plan.findings.push(Finding {
                 kind: FindingKind::Stale,
                 account: account.to_string(),
                 role: role.to_string(),
                 group: Some((*name).to_owned()),
-                detail: format!(
-                    "label {label:?} has no iam role{}",
-                    if remove_stale { ": removed" } else { "" }
-                ),
+                detail: match (remove_stale, removable) {
+                    (true, true) => format!("label {label:?} has no iam role: removed"),
+                    (true, false) => format!(
+                        "label {label:?} has no iam role: not removed, since GROUP_TAG_KEY is set"
+                    ),
+                    _ => format!("label {label:?} has no iam role"),
+                },
             });
-            if remove_stale {
+            if removable {
                 stale.entry((*name).to_owned()).or_default().push(label);
             }
         }

@@ -135,11 +135,23 @@ impl SafetyRules {
             }
             TrustSummary::Saml => {}
         }
+        // IAM only lets a role trust a SAML provider of its own account.
+        let own: Vec<&String> = created
+            .saml_providers
+            .iter()
+            .filter(|arn| arn.split(':').nth(4) == Some(created.account.as_str()))
+            .collect();
+        if own.is_empty() {
+            return Err(Skip::new(
+                "saml-trust",
+                format!(
+                    "the trust policy names saml providers of other accounts only ({})",
+                    created.saml_providers.join(", ")
+                ),
+            ));
+        }
         if let Some(wanted) = &self.saml_provider
-            && !created
-                .saml_providers
-                .iter()
-                .any(|arn| provider_matches(arn, wanted))
+            && !own.iter().any(|arn| provider_matches(arn, wanted))
         {
             return Err(Skip::new(
                 "saml-provider",
@@ -286,6 +298,25 @@ mod tests {
         };
         assert_eq!(by_arn.check_role(&saml("Admin", "/")), Ok(()));
         assert_eq!(rule_of(by_arn.check_role(&other)), Some("saml-provider"));
+    }
+
+    #[test]
+    fn a_saml_provider_of_another_account_does_not_count() {
+        let foreign = role(
+            "Admin",
+            "/",
+            TrustSummary::Saml,
+            &["arn:aws:iam::999988887777:saml-provider/Okta"],
+        );
+        let by_name = SafetyRules {
+            saml_provider: Some("Okta".into()),
+            ..SafetyRules::default()
+        };
+        assert_eq!(
+            rule_of(SafetyRules::default().check_role(&foreign)),
+            Some("saml-trust")
+        );
+        assert_eq!(rule_of(by_name.check_role(&foreign)), Some("saml-trust"));
     }
 
     #[test]

@@ -119,8 +119,10 @@ pub async fn run<S: SecretSource, R: RoleSource>(
             .await?;
         let app = match found {
             AppFor::App(app) => app,
-            AppFor::None { reason } => {
-                report.findings.push(account_finding(account, reason));
+            AppFor::None { rule, reason } => {
+                report
+                    .findings
+                    .push(account_finding(account, format!("{rule}: {reason}")));
                 continue;
             }
             AppFor::Several { ids } => {
@@ -238,7 +240,7 @@ fn account_finding(account: &AccountId, detail: String) -> Finding {
         account: account.to_string(),
         role: String::new(),
         group: None,
-        detail: format!("no-app-for-account: {detail}"),
+        detail,
     }
 }
 

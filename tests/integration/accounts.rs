@@ -423,3 +423,48 @@ async fn a_group_denied_by_id_is_skipped_once_found_and_never_written() {
     assert_eq!(outcome.rule, Some("denied-group"));
     assert_eq!(world.writes().await, 0);
 }
+
+#[tokio::test]
+async fn the_default_app_does_not_take_roles_of_accounts_its_arn_does_not_name() {
+    let world = two_account_world().await;
+    let deps = world.deps(&[("OKTA_APP_ID", PROD_APP)]);
+
+    let outcome = handle(&deps, &create_role_in(STAGING, "Admin", Value::Null))
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.outcome, OutcomeKind::Skipped);
+    assert_eq!(outcome.rule, Some("app-serves-other-accounts"));
+    assert!(outcome.reason.unwrap().contains("ACCOUNT_APP_MAP"));
+    assert_eq!(world.writes().await, 0);
+
+    // Mapped by the operator, the account is served by the app whatever its ARN says.
+    let mapped = world.deps(&[
+        ("OKTA_APP_ID", ""),
+        ("ACCOUNT_APP_MAP", &format!("{STAGING}={PROD_APP}")),
+    ]);
+    let outcome = handle(&mapped, &create_role_in(STAGING, "Admin", Value::Null))
+        .await
+        .unwrap();
+    assert_eq!(outcome.outcome, OutcomeKind::Assigned);
+}
+
+#[tokio::test]
+async fn an_inactive_configured_app_is_not_written() {
+    let mut app = aws_app(PROD_APP, &[PROD], &["Admin"]);
+    app["status"] = json!("INACTIVE");
+    let world = World::new(org(
+        vec![app],
+        json!([group("00gadminprod00000001", "Admin")]),
+        json!([]),
+    ))
+    .await;
+    let deps = world.deps(&[("OKTA_APP_ID", PROD_APP)]);
+
+    let outcome = handle(&deps, &create_role_in(PROD, "Admin", Value::Null))
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.rule, Some("app-inactive"));
+    assert_eq!(world.writes().await, 0);
+}

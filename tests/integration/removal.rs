@@ -110,3 +110,64 @@ async fn a_failed_deletion_in_iam_is_skipped() {
     assert_eq!(outcome.outcome, OutcomeKind::Skipped);
     assert!(world.requests().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_deletion_handled_after_the_role_was_created_again_removes_nothing() {
+    let account = helpers::Account::new().await;
+    let mut org = seed(
+        ROLES,
+        json!([group("00gplatformadmin0001", "PlatformAdmin")]),
+        json!([{
+            "appId": helpers::APP_ID, "groupId": "00gplatformadmin0001", "priority": 1,
+            "profile": {"samlRoles": ["ReadOnly", "PlatformAdmin"]}
+        }]),
+    );
+    org["apps"][0]["settings"]["app"]["identityProviderArn"] =
+        json!(format!("arn:aws:iam::{}:saml-provider/Okta", account.id));
+    let world = World::new(org).await;
+    account.create_role("PlatformAdmin", "/", true).await;
+    let deps = world.deps(&[]).with_iam(helpers::iam_source());
+    let mut deleted = event("delete-role.json");
+    deleted["account"] = json!(account.id);
+    deleted["detail"]["recipientAccountId"] = json!(account.id);
+
+    let outcome = handle(&deps, &deleted).await.unwrap();
+
+    assert_eq!(outcome.outcome, OutcomeKind::Skipped);
+    assert_eq!(outcome.rule, Some("role-exists"));
+    assert_eq!(
+        world.saml_roles("00gplatformadmin0001").await,
+        ["ReadOnly", "PlatformAdmin"]
+    );
+
+    account.delete_role("PlatformAdmin").await;
+    let outcome = handle(&deps, &deleted).await.unwrap();
+    assert_eq!(outcome.outcome, OutcomeKind::Removed);
+    assert_eq!(world.saml_roles("00gplatformadmin0001").await, ["ReadOnly"]);
+}
+
+#[tokio::test]
+async fn with_a_naming_tag_a_deletion_leaves_labels_alone_since_its_group_is_not_known() {
+    let world = world_with_the_role_in_two_groups().await;
+    let deps = world.deps(&[("GROUP_TAG_KEY", "okta-group")]);
+
+    let outcome = handle(&deps, &event("delete-role.json")).await.unwrap();
+
+    assert_eq!(outcome.outcome, OutcomeKind::Skipped);
+    assert_eq!(outcome.rule, Some("group-tag"));
+    assert_eq!(world.writes().await, 0);
+}
+
+#[tokio::test]
+async fn a_deletion_in_an_account_the_default_app_does_not_serve_touches_nothing() {
+    let world = world_with_the_role_in_two_groups().await;
+    let mut other_account = event("delete-role.json");
+    other_account["account"] = json!("444455556666");
+    other_account["detail"]["recipientAccountId"] = json!("444455556666");
+
+    let outcome = handle(&world.deps(&[]), &other_account).await.unwrap();
+
+    assert_eq!(outcome.outcome, OutcomeKind::Skipped);
+    assert_eq!(outcome.rule, Some("app-serves-other-accounts"));
+    assert_eq!(world.writes().await, 0);
+}
