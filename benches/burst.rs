@@ -3,7 +3,7 @@
 //! queue hands them to the function. Prints what matters for "nothing lost, nothing doubled"
 //! and how close the drain comes to what the rate limit allows; asserts nothing about speed.
 //!
-//!   cargo bench --bench burst          (EVENTS=200 GROUPS=40 CLOCK_SCALE=60)
+//!   cargo bench --bench burst          (EVENTS=200 GROUP_COUNT=40 CLOCK_SCALE=60)
 
 #[path = "../tests/helpers/mod.rs"]
 mod helpers;
@@ -20,13 +20,6 @@ use serde_json::{Value, json};
 const APPS_PER_MINUTE: f64 = 100.0;
 const TOKEN_SHARE: f64 = 0.5;
 
-fn var(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn account(group: usize) -> String {
     format!("{:012}", 100_000_000_000u64 + group as u64)
 }
@@ -41,22 +34,11 @@ fn create_role_event(role: &str, account: &str, index: usize) -> Value {
     event
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
 #[tokio::main]
 async fn main() {
-    let events = var("EVENTS", 200);
-    let groups = var("GROUPS", 40).max(1);
-    let scale = var("CLOCK_SCALE", 60) as f64;
+    let events = helpers::bench_var("EVENTS", 200);
+    let groups = helpers::bench_var("GROUP_COUNT", 40).max(1);
+    let scale = helpers::bench_var("CLOCK_SCALE", 60) as f64;
 
     let roles: Vec<String> = (0..events).map(|i| format!("BurstRole{i:04}")).collect();
     let group_seeds: Vec<Value> = (0..groups)
@@ -155,6 +137,6 @@ async fn main() {
     );
     println!(
         "peak RSS:              {} KiB (function and simulator in one process)",
-        peak_rss_kib()
+        helpers::peak_rss_kib()
     );
 }

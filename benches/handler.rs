@@ -40,24 +40,9 @@ fn summary(name: &str, mut times: Vec<Duration>) {
     );
 }
 
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 #[tokio::main]
 async fn main() {
-    let events: usize = std::env::var("EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+    let events = helpers::bench_var("EVENTS", 200);
     let roles: Vec<String> = (0..events).map(|i| format!("BenchRole{i:04}")).collect();
     let groups: Vec<Value> = roles
         .iter()
@@ -123,6 +108,6 @@ async fn main() {
     println!("okta calls: {}", world.requests().await.len());
     println!(
         "peak RSS (function + simulator + clients): {} KiB",
-        peak_rss_kib()
+        helpers::peak_rss_kib()
     );
 }

@@ -373,15 +373,7 @@ async fn find_group<S: SecretSource>(
     session: &mut Session<'_, S>,
     name: &str,
 ) -> Result<Group, Error> {
-    let (exact, prefix) = session
-        .call(|call| async move {
-            tokio::try_join!(
-                okta.list_groups(&call, GroupQuery::NameEquals(name)),
-                okta.list_groups(&call, GroupQuery::NamePrefix(name)),
-            )
-        })
-        .await?;
-    match assign::choose_group(name, exact.into_iter().chain(prefix)) {
+    match assign::choose_group(name, group_candidates(okta, session, name).await?) {
         GroupChoice::Found { group, passed_over } => {
             if !passed_over.is_empty() {
                 tracing::info!(
@@ -401,6 +393,23 @@ async fn find_group<S: SecretSource>(
             ids,
         }),
     }
+}
+
+/// The groups Okta's two lookups of `name` give: the exact search and the prefix search.
+pub(crate) async fn group_candidates<S: SecretSource>(
+    okta: &OktaClient,
+    session: &mut Session<'_, S>,
+    name: &str,
+) -> Result<Vec<Group>, Error> {
+    let (exact, prefix) = session
+        .call(|call| async move {
+            tokio::try_join!(
+                okta.list_groups(&call, GroupQuery::NameEquals(name)),
+                okta.list_groups(&call, GroupQuery::NamePrefix(name)),
+            )
+        })
+        .await?;
+    Ok(exact.into_iter().chain(prefix).collect())
 }
 
 /// Okta's label for the role in this app: from the app's schema when it lists labels (read

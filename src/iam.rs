@@ -55,14 +55,7 @@ impl IamError {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        let code = match &err {
-            SdkError::ServiceError(service) => {
-                service.err().code().unwrap_or("ServiceError").to_owned()
-            }
-            SdkError::TimeoutError(_) => "Timeout".to_owned(),
-            SdkError::DispatchFailure(_) => "DispatchFailure".to_owned(),
-            _ => err.code().unwrap_or("Unknown").to_owned(),
-        };
+        let code = crate::aws::error_code(&err);
         Self {
             account: account.to_string(),
             code,

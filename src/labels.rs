@@ -14,6 +14,7 @@
 
 use serde_json::Value;
 
+use crate::naming::{Piece, split_template};
 use crate::role::{AccountId, RoleName};
 
 /// The separator Okta puts between the account and the role in a multi-account label.
@@ -45,38 +46,22 @@ impl LabelFormat {
             return Ok(Self::Auto);
         }
         let mut parts = Vec::new();
-        let mut rest = source;
-        while let Some(open) = rest.find('{') {
-            if open > 0 {
-                parts.push(Part::Text(rest[..open].to_owned()));
-            }
-            let close = rest[open..]
-                .find('}')
-                .ok_or_else(|| format!("{source:?} has a '{{' with no closing '}}'"))?;
-            parts.push(match &rest[open + 1..open + close] {
-                "role" => Part::Role,
-                "account" => Part::Account,
-                "alias" => Part::Alias,
-                other => {
+        for piece in split_template(source)? {
+            parts.push(match piece {
+                Piece::Text(text) => Part::Text(text.to_owned()),
+                Piece::Placeholder("role") => Part::Role,
+                Piece::Placeholder("account") => Part::Account,
+                Piece::Placeholder("alias") => Part::Alias,
+                Piece::Placeholder(other) => {
                     return Err(format!(
                         "{source:?} has an unknown placeholder {{{other}}}: use {{role}}, \
                          {{account}} and {{alias}}, or auto"
                     ));
                 }
             });
-            rest = &rest[open + close + 1..];
-        }
-        if rest.contains('}') {
-            return Err(format!("{source:?} has a '}}' with no opening '{{'"));
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Text(rest.to_owned()));
         }
         if !parts.contains(&Part::Role) {
             return Err(format!("{source:?} must contain {{role}}, or be auto"));
-        }
-        if source.chars().any(char::is_control) {
-            return Err(format!("{source:?} contains a control character"));
         }
         Ok(Self::Template(LabelTemplate(parts)))
     }

@@ -3,6 +3,7 @@
 
 pub mod apps;
 pub mod assign;
+mod aws;
 pub mod cli;
 pub mod config;
 mod edit;

@@ -32,6 +32,43 @@ enum Part {
     Capture(String),
 }
 
+/// A piece of a template: literal text, or the name inside `{…}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Piece<'a> {
+    Text(&'a str),
+    Placeholder(&'a str),
+}
+
+/// Splits a template into text and placeholders; unbalanced braces and control characters
+/// are refused, naming the template.
+pub(crate) fn split_template(source: &str) -> Result<Vec<Piece<'_>>, String> {
+    if source.chars().any(char::is_control) {
+        return Err(format!("{source:?} contains a control character"));
+    }
+    let mut pieces = Vec::new();
+    let mut rest = source;
+    while let Some(open) = rest.find('{') {
+        if rest[..open].contains('}') {
+            return Err(format!("{source:?} has a '}}' with no opening '{{'"));
+        }
+        if open > 0 {
+            pieces.push(Piece::Text(&rest[..open]));
+        }
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| format!("{source:?} has a '{{' with no closing '}}'"))?;
+        pieces.push(Piece::Placeholder(&rest[open + 1..open + close]));
+        rest = &rest[open + close + 1..];
+    }
+    if rest.contains('}') {
+        return Err(format!("{source:?} has a '}}' with no opening '{{'"));
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Text(rest));
+    }
+    Ok(pieces)
+}
+
 /// A parsed `GROUP_NAME_TEMPLATE`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupNameTemplate {
@@ -48,20 +85,15 @@ impl GroupNameTemplate {
     /// A template that may also use the named captures `captures` as placeholders.
     pub fn parse_with(source: &str, captures: &[&str]) -> Result<Self, String> {
         let mut parts = Vec::new();
-        let mut rest = source;
-        while let Some(open) = rest.find('{') {
-            if open > 0 {
-                parts.push(Part::Text(rest[..open].to_owned()));
-            }
-            let close = rest[open..]
-                .find('}')
-                .ok_or_else(|| format!("{source:?} has a '{{' with no closing '}}'"))?;
-            let placeholder = &rest[open + 1..open + close];
-            parts.push(match placeholder {
-                "role" => Part::Role,
-                "account" => Part::Account,
-                name if captures.contains(&name) => Part::Capture(name.to_owned()),
-                other => {
+        for piece in split_template(source)? {
+            parts.push(match piece {
+                Piece::Text(text) => Part::Text(text.to_owned()),
+                Piece::Placeholder("role") => Part::Role,
+                Piece::Placeholder("account") => Part::Account,
+                Piece::Placeholder(name) if captures.contains(&name) => {
+                    Part::Capture(name.to_owned())
+                }
+                Piece::Placeholder(other) => {
                     let mut known = vec!["{role}".to_owned(), "{account}".to_owned()];
                     known.extend(captures.iter().map(|c| format!("{{{c}}}")));
                     return Err(format!(
@@ -70,19 +102,9 @@ impl GroupNameTemplate {
                     ));
                 }
             });
-            rest = &rest[open + close + 1..];
-        }
-        if rest.contains('}') {
-            return Err(format!("{source:?} has a '}}' with no opening '{{'"));
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Text(rest.to_owned()));
         }
         if !parts.iter().any(|p| !matches!(p, Part::Text(_))) {
             return Err(format!("{source:?} must contain {{role}} or {{account}}"));
-        }
-        if source.chars().any(char::is_control) {
-            return Err(format!("{source:?} contains a control character"));
         }
         Ok(Self {
             source: source.to_owned(),

@@ -270,6 +270,11 @@ impl OktaClient {
         &self.base
     }
 
+    /// How Okta's clock relates to ours.
+    pub fn clock(&self) -> OktaClock {
+        self.limiter.clock()
+    }
+
     /// The org's OAuth token endpoint, on the same HTTP client, timeout and clock.
     pub fn token_endpoint(&self) -> TokenEndpoint {
         TokenEndpoint::new(

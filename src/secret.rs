@@ -12,7 +12,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
@@ -136,14 +135,7 @@ impl SecretSource for SecretsManager {
             .send()
             .await
             .map_err(|err| {
-                let code = match &err {
-                    SdkError::ServiceError(service) => {
-                        service.err().code().unwrap_or("ServiceError").to_owned()
-                    }
-                    SdkError::TimeoutError(_) => "Timeout".to_owned(),
-                    SdkError::DispatchFailure(_) => "DispatchFailure".to_owned(),
-                    _ => err.code().unwrap_or("Unknown").to_owned(),
-                };
+                let code = crate::aws::error_code(&err);
                 let secret_id = self.secret_id.clone();
                 let source = Box::new(err);
                 if PERMANENT_CODES.contains(&code.as_str()) {

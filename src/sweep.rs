@@ -17,9 +17,9 @@ use crate::apps::AppFor;
 use crate::assign::{self, GroupChoice, LabelEdit};
 use crate::edit::{self, Edited, Target};
 use crate::error::Error;
-use crate::handler::Deps;
+use crate::handler::{self, Deps};
 use crate::iam::{IamRole, RoleSource};
-use crate::okta::{Group, GroupQuery};
+use crate::okta::Group;
 use crate::reconcile::{self, AppInputs, Finding, FindingKind, GroupChange};
 use crate::role::AccountId;
 use crate::secret::SecretSource;
@@ -273,17 +273,7 @@ async fn find_unassigned_groups<S: SecretSource>(
         let name = change.group_name.as_str();
         let candidates: Vec<Group> = match &everything {
             Some(all) => all.clone(),
-            None => {
-                let (exact, prefix) = session
-                    .call(|call| async move {
-                        tokio::try_join!(
-                            okta.list_groups(&call, GroupQuery::NameEquals(name)),
-                            okta.list_groups(&call, GroupQuery::NamePrefix(name)),
-                        )
-                    })
-                    .await?;
-                exact.into_iter().chain(prefix).collect()
-            }
+            None => handler::group_candidates(okta, session, name).await?,
         };
         let finding = |kind, detail: String| Finding {
             kind,
@@ -335,7 +325,9 @@ async fn apply_change<S: SecretSource>(
     let group_id = change.group_id.as_deref().unwrap_or_default();
     let app_id = change.app_id.as_str();
     let _group_lock = deps.group_locks.lock(group_id).await;
-    let latest = if change.assignment.is_some() && listed_at.elapsed() < LISTING_FRESH {
+    // Fresh by Okta's clock: the same share of the rate-limit window on a simulator's faster one.
+    let fresh_for = okta.clock().to_local(LISTING_FRESH);
+    let latest = if change.assignment.is_some() && listed_at.elapsed() < fresh_for {
         change.assignment.clone()
     } else {
         session

@@ -152,6 +152,11 @@ fn unique(prefix: &str) -> String {
     )
 }
 
+/// The simulator's own address, without prism in front (for benchmarks).
+pub fn sim_address() -> &'static str {
+    &services().sim
+}
+
 /// A Secrets Manager client on moto.
 pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
     let config = aws_sdk_secretsmanager::Config::builder()
@@ -520,8 +525,11 @@ impl World {
         let token = unique("test-token");
         // A second token of the same org stands for another client sharing its rate limits.
         seed["tokens"] = json!([token, format!("{token}-other")]);
-        // Links in answers (pagination, `_links`) must name the address the client called.
-        seed["baseUrl"] = json!(services.prism);
+        // Links in answers (pagination, `_links`) must name the address the client called:
+        // prism, unless the seed says otherwise (a benchmark calling the simulator itself).
+        if seed.get("baseUrl").is_none() {
+            seed["baseUrl"] = json!(services.prism);
+        }
         let http = reqwest::Client::new();
         let response = http
             .post(format!("{}/__sim/orgs", services.sim))
@@ -938,4 +946,24 @@ pub fn fixture_names(folder: &str) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// A whole-number setting of a benchmark from the environment, or its default.
+pub fn bench_var(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The process's peak resident memory, from `/proc/self/status` (0 where there is none).
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
 }
