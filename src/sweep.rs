@@ -5,8 +5,9 @@
 //! Okta calls stay near the pages read plus the groups changed: the assignments come a page of
 //! 200 at a time with their groups embedded, groups without an assignment are looked up by
 //! name (or, when there are many, listed once), and a write uses the listing as its read while
-//! that is fresh. The sweep is run in the same one-at-a-time lane as events, and stops writing
-//! before its deadline; what it did not reach, the next sweep finds again.
+//! that is fresh, reading the listing again when it ages. The sweep is run in the same
+//! one-at-a-time lane as events, and stops writing before its deadline; what it did not reach,
+//! the next sweep finds again.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -19,14 +20,20 @@ use crate::edit::{self, Edited, Target};
 use crate::error::Error;
 use crate::handler::{self, Deps};
 use crate::iam::{IamRole, RoleSource};
-use crate::okta::Group;
+use crate::okta::{Group, ListedAssignment};
 use crate::reconcile::{self, AppInputs, Finding, FindingKind, GroupChange};
 use crate::role::AccountId;
 use crate::secret::SecretSource;
 use crate::session::Session;
 
-/// A listing older than this is read again, group by group, before a write.
+/// A listing older than this is read again before a write.
 const LISTING_FRESH: Duration = Duration::from_secs(30);
+/// Up to this many pages of assignments, an aged listing is read again whole rather than group
+/// by group: at Okta's default limits about 25 writes fit in [`LISTING_FRESH`], so up to ten
+/// pages cost less than a read per write.
+const RELIST_PAGES: usize = 10;
+/// The page size of assignment listings.
+const ASSIGNMENTS_PAGE: usize = 200;
 /// Above this many groups to find, every group is listed once instead of each looked up.
 const LOOKUPS_BEFORE_LISTING: usize = 20;
 
@@ -149,6 +156,7 @@ pub async fn run<S: SecretSource, R: RoleSource>(
 
     let with_tags = config.naming.tag_key.is_some();
     let mut changes: Vec<(GroupChange, Instant)> = Vec::new();
+    let mut listings: BTreeMap<String, Listing> = BTreeMap::new();
     for (app_id, (app, app_accounts)) in &by_app {
         let mut roles: Vec<IamRole> = Vec::new();
         for account in app_accounts {
@@ -164,6 +172,7 @@ pub async fn run<S: SecretSource, R: RoleSource>(
             .call(|call| async move { okta.list_assignments(&call, app_id).await })
             .await?;
         let listed_at = Instant::now();
+        listings.insert(app_id.to_owned(), Listing::new(&assignments, listed_at));
         let plan = reconcile::plan_app(
             config,
             &AppInputs {
@@ -182,7 +191,7 @@ pub async fn run<S: SecretSource, R: RoleSource>(
     let changes = find_unassigned_groups(deps, &mut session, changes, &mut report).await?;
     let total = changes.len();
     let mut done = 0;
-    for (change, listed_at) in changes {
+    for (change, _) in changes {
         if !options.apply {
             report.changes.push(ChangeResult {
                 change,
@@ -199,7 +208,8 @@ pub async fn run<S: SecretSource, R: RoleSource>(
             });
             continue;
         }
-        let result = apply_change(deps, &mut session, &change, listed_at).await;
+        let listing = listings.get_mut(&change.app_id);
+        let result = apply_change(deps, &mut session, &change, listing).await;
         let (status, error) = match result {
             Ok(Edited::Written { .. }) => (ChangeStatus::Applied, None),
             Ok(Edited::Unchanged { .. }) => (ChangeStatus::AlreadyDone, None),
@@ -315,24 +325,58 @@ async fn find_unassigned_groups<S: SecretSource>(
     Ok(found)
 }
 
+/// What the sweep last read of an app's assignments, kept fresh while it writes.
+struct Listing {
+    by_group: std::collections::HashMap<String, crate::okta::Assignment>,
+    pages: usize,
+    at: Instant,
+}
+
+impl Listing {
+    fn new(assignments: &[ListedAssignment], at: Instant) -> Self {
+        let by_group = assignments
+            .iter()
+            .filter_map(|l| Some((l.assignment.id.clone()?, l.assignment.clone())))
+            .collect();
+        Self {
+            by_group,
+            pages: assignments.len().div_ceil(ASSIGNMENTS_PAGE).max(1),
+            at,
+        }
+    }
+}
+
+/// Writes one group's change from a read no older than [`LISTING_FRESH`] (by Okta's clock), so
+/// that an edit made meanwhile by hand is kept: while the app's listing is short, it is read
+/// again whole when it ages (a page refreshes up to 200 groups); otherwise the group alone is
+/// read again.
 async fn apply_change<S: SecretSource>(
     deps: &Deps<S>,
     session: &mut Session<'_, S>,
     change: &GroupChange,
-    listed_at: Instant,
+    listing: Option<&mut Listing>,
 ) -> Result<Edited, Error> {
     let okta = &deps.okta;
     let group_id = change.group_id.as_deref().unwrap_or_default();
     let app_id = change.app_id.as_str();
     let _group_lock = deps.group_locks.lock(group_id).await;
-    // Fresh by Okta's clock: the same share of the rate-limit window on a simulator's faster one.
     let fresh_for = okta.clock().to_local(LISTING_FRESH);
-    let latest = if change.assignment.is_some() && listed_at.elapsed() < fresh_for {
-        change.assignment.clone()
-    } else {
-        session
-            .call(|call| async move { okta.get_assignment(&call, app_id, group_id).await })
-            .await?
+    let latest = match listing {
+        Some(listing) if listing.at.elapsed() < fresh_for => {
+            listing.by_group.get(group_id).cloned()
+        }
+        Some(listing) if listing.pages <= RELIST_PAGES => {
+            let assignments = session
+                .call(|call| async move { okta.list_assignments(&call, app_id).await })
+                .await?;
+            *listing = Listing::new(&assignments, Instant::now());
+            listing.by_group.get(group_id).cloned()
+        }
+        _ => {
+            session
+                .call(|call| async move { okta.get_assignment(&call, app_id, group_id).await })
+                .await?
+        }
     };
     let target = Target {
         app_id,

@@ -251,4 +251,3 @@ async fn run_blocking(world: &World, account: &Account, args: &[&str]) -> (i32, 
     .await
     .expect("the command's thread")
 }
-
