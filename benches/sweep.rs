@@ -77,8 +77,10 @@ async fn main() {
         ],
     );
     let setup = setup.elapsed();
+    // As the scheduled function runs it: in the one lane, so a fresh listing serves as a read.
     let options = SweepOptions {
         apply: true,
+        in_lane: true,
         ..SweepOptions::default()
     };
     let iam = helpers::iam_source();

@@ -111,6 +111,7 @@ pub async fn main(args: Vec<String>) -> ExitCode {
         apply,
         remove_stale,
         deadline: None,
+        in_lane: false,
     };
     run(&deps, &iam, &options, args.json).await
 }
@@ -148,14 +149,20 @@ pub async fn run<S: SecretSource, R: RoleSource>(
     ExitCode::from(exit_code(&report))
 }
 
-/// 1 when a change failed, 2 when there were changes, 0 otherwise.
+/// 1 when a change or an account failed, 2 when there were changes (planned, or made), 0
+/// otherwise: a change Okta already held, one skipped or one the deadline left is no change.
 pub fn exit_code(report: &SweepReport) -> u8 {
-    if report.count(ChangeStatus::Failed) > 0 {
+    let failed = report.count(ChangeStatus::Failed) > 0
+        || report
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Failed);
+    if failed {
         FAILED
-    } else if report.changes.is_empty() {
-        NOTHING_TO_DO
-    } else {
+    } else if report.count(ChangeStatus::Planned) + report.count(ChangeStatus::Applied) > 0 {
         CHANGES
+    } else {
+        NOTHING_TO_DO
     }
 }
 
@@ -183,6 +190,7 @@ pub fn render(report: &SweepReport, applied: bool) -> String {
                 ChangeStatus::AlreadyDone => "already done",
                 ChangeStatus::Failed => "FAILED",
                 ChangeStatus::NotReached => "not reached",
+                ChangeStatus::Skipped => "skipped",
             };
             let mut edits: Vec<String> = change.add.iter().map(|l| format!("+ {l}")).collect();
             edits.extend(change.remove.iter().map(|l| format!("- {l}")));
@@ -285,4 +293,52 @@ pub fn render(report: &SweepReport, applied: bool) -> String {
     }
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::GroupChange;
+    use crate::sweep::ChangeResult;
+
+    fn report(statuses: &[ChangeStatus]) -> SweepReport {
+        let change = GroupChange {
+            app_id: "0oa1".into(),
+            group_name: "Admin".into(),
+            group_id: Some("00g1".into()),
+            add: vec!["Admin".into()],
+            remove: vec![],
+            assignment: None,
+            stale_roles: vec![],
+        };
+        SweepReport {
+            changes: statuses
+                .iter()
+                .map(|status| ChangeResult {
+                    change: change.clone(),
+                    status: *status,
+                    error: None,
+                })
+                .collect(),
+            ..SweepReport::default()
+        }
+    }
+
+    #[test]
+    fn the_exit_code_says_nothing_to_do_changes_or_failed() {
+        assert_eq!(exit_code(&report(&[])), 0);
+        assert_eq!(
+            exit_code(&report(&[ChangeStatus::AlreadyDone, ChangeStatus::Skipped])),
+            0
+        );
+        assert_eq!(exit_code(&report(&[ChangeStatus::Planned])), 2);
+        assert_eq!(
+            exit_code(&report(&[ChangeStatus::Applied, ChangeStatus::NotReached])),
+            2
+        );
+        assert_eq!(
+            exit_code(&report(&[ChangeStatus::Applied, ChangeStatus::Failed])),
+            1
+        );
+    }
 }

@@ -620,12 +620,8 @@ async fn remove_role<S: SecretSource>(
                 return Ok(skipped(subject, None, Skip::new("role-exists", reason)));
             }
             Ok(false) => {}
-            Err(err) if err.retryable() => return Err(Error::Iam(err)),
-            Err(err) => tracing::warn!(
-                error = %err,
-                account = %deleted.account,
-                "cannot tell whether the role exists again, removing its label"
-            ),
+            // Not known to be gone: nothing is removed (a retryable error waits and comes back).
+            Err(err) => return Err(Error::Iam(err)),
         }
     }
     let group_name = match config.naming.group_of(&deleted.role, &deleted.account, &[]) {

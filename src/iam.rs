@@ -39,36 +39,51 @@ impl IamRole {
     }
 }
 
-/// Why an account's roles could not be listed.
+/// Why IAM could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("failed to list the iam roles of account {account} ({code})")]
+#[error("failed to {operation} ({code}){}", hint(.foreign))]
 pub struct IamError {
-    pub account: String,
+    /// What was being done, naming the account.
+    pub operation: String,
     pub code: String,
+    /// Whether the account was another than the credentials' own (reached by assuming a role).
+    pub foreign: bool,
     #[source]
-    pub source: Box<dyn std::error::Error + Send + Sync>,
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+fn hint(foreign: &bool) -> &'static str {
+    if *foreign {
+        ": another account is read through the role SWEEP_ROLE_NAME, which forwarder.yaml \
+         creates there (SweepRoleName); check it exists and trusts this account"
+    } else {
+        ""
+    }
 }
 
 impl IamError {
-    fn new<E, R>(account: &str, err: SdkError<E, R>) -> Self
+    fn new<E, R>(operation: String, foreign: bool, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        let code = crate::aws::error_code(&err);
         Self {
-            account: account.to_string(),
-            code,
-            source: Box::new(err),
+            operation,
+            code: crate::aws::error_code(&err),
+            foreign,
+            source: Some(Box::new(err)),
         }
     }
 
-    /// Throttling and lost connections pass; a refused role or a missing account do not.
+    /// Throttling and lost connections pass; a refused role or a missing account do not. A
+    /// failure to reach another account counts as refused: the SDK reports a role it may not
+    /// assume as a failure to dispatch, which waiting does not mend.
     pub fn retryable(&self) -> bool {
-        matches!(
-            self.code.as_str(),
-            "Throttling" | "ThrottlingException" | "ServiceFailure" | "Timeout" | "DispatchFailure"
-        )
+        match self.code.as_str() {
+            "Throttling" | "ThrottlingException" | "ServiceFailure" | "Timeout" => true,
+            "DispatchFailure" => !self.foreign,
+            _ => false,
+        }
     }
 }
 
@@ -108,23 +123,36 @@ impl Iam {
         }
     }
 
-    async fn client(&self, account: &AccountId) -> Result<aws_sdk_iam::Client, IamError> {
+    /// A client for the account, and whether it is another than the credentials' own.
+    async fn client(&self, account: &AccountId) -> Result<(aws_sdk_iam::Client, bool), IamError> {
         let foreign = self.own_account().await? != *account;
-        Ok(match (&self.role_name, foreign) {
-            (Some(role_name), true) => {
-                let arn = format!("arn:aws:iam::{account}:role/{role_name}");
-                let provider = aws_config::sts::AssumeRoleProvider::builder(arn)
-                    .session_name("okta-role-sync-sweep")
-                    .configure(&self.config)
-                    .build()
-                    .await;
-                let config = aws_sdk_iam::config::Builder::from(&self.config)
-                    .credentials_provider(provider)
-                    .build();
-                aws_sdk_iam::Client::from_conf(config)
-            }
-            _ => aws_sdk_iam::Client::new(&self.config),
-        })
+        Ok((
+            match (&self.role_name, foreign) {
+                (Some(role_name), true) => {
+                    let arn = format!("arn:aws:iam::{account}:role/{role_name}");
+                    let provider = aws_config::sts::AssumeRoleProvider::builder(arn)
+                        .session_name("okta-role-sync-sweep")
+                        .configure(&self.config)
+                        .build()
+                        .await;
+                    let config = aws_sdk_iam::config::Builder::from(&self.config)
+                        .credentials_provider(provider)
+                        .build();
+                    aws_sdk_iam::Client::from_conf(config)
+                }
+                (None, true) => {
+                    // The credentials' own roles are not another account's: never read them so.
+                    return Err(IamError {
+                        operation: format!("read the iam roles of account {account}"),
+                        code: "NoSweepRole".to_owned(),
+                        foreign: true,
+                        source: None,
+                    });
+                }
+                (_, false) => aws_sdk_iam::Client::new(&self.config),
+            },
+            foreign,
+        ))
     }
 }
 
@@ -136,12 +164,19 @@ impl RoleSource for Iam {
                     .get_caller_identity()
                     .send()
                     .await
-                    .map_err(|e| IamError::new("of the credentials", e))?;
+                    .map_err(|e| {
+                        IamError::new(
+                            "tell the credentials' own account (sts)".to_owned(),
+                            false,
+                            e,
+                        )
+                    })?;
                 let account = identity.account.unwrap_or_default();
                 AccountId::parse(&account).map_err(|reason| IamError {
-                    account: account.clone(),
+                    operation: "tell the credentials' own account (sts)".to_owned(),
                     code: "UnreadableAccount".to_owned(),
-                    source: reason.into(),
+                    foreign: false,
+                    source: Some(reason.into()),
                 })
             })
             .await
@@ -149,7 +184,7 @@ impl RoleSource for Iam {
     }
 
     async fn exists(&self, account: &AccountId, role: &RoleName) -> Result<bool, IamError> {
-        let client = self.client(account).await?;
+        let (client, foreign) = self.client(account).await?;
         match client.get_role().role_name(role.as_str()).send().await {
             Ok(_) => Ok(true),
             Err(err)
@@ -159,16 +194,27 @@ impl RoleSource for Iam {
             {
                 Ok(false)
             }
-            Err(err) => Err(IamError::new(account.as_str(), err)),
+            Err(err) => Err(IamError::new(
+                format!("read role {role} of account {account}"),
+                foreign,
+                err,
+            )),
         }
     }
 
     async fn roles(&self, account: &AccountId, with_tags: bool) -> Result<Vec<IamRole>, IamError> {
-        let client = self.client(account).await?;
+        let (client, foreign) = self.client(account).await?;
+        let failed = |e| {
+            IamError::new(
+                format!("list the iam roles of account {account}"),
+                foreign,
+                e,
+            )
+        };
         let mut roles = Vec::new();
         let mut pages = client.list_roles().into_paginator().send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| IamError::new(account.as_str(), e))?;
+            let page = page.map_err(failed)?;
             for role in page.roles {
                 let Ok(name) = RoleName::parse(&role.role_name) else {
                     tracing::warn!(account = %account, role = role.role_name, "unreadable role name");
@@ -197,7 +243,13 @@ impl RoleSource for Iam {
                     .into_paginator()
                     .send();
                 while let Some(page) = pages.next().await {
-                    let page = page.map_err(|e| IamError::new(account.as_str(), e))?;
+                    let page = page.map_err(|e| {
+                        IamError::new(
+                            format!("list the tags of role {} of account {account}", role.name),
+                            foreign,
+                            e,
+                        )
+                    })?;
                     role.tags.extend(page.tags.into_iter().map(|t| Tag {
                         key: t.key,
                         value: t.value,

@@ -176,7 +176,11 @@ pub fn from_list(listed: &[String], ctx: &LabelContext<'_>) -> Label {
         _ if ctx.alias.is_some() => Label::NotListed { looked_for: wanted },
         // The app serves this account alone and every label it lists names one account: the
         // one bracketed label is this account's, under an alias not configured here.
-        [only] if ctx.app_accounts == [ctx.account.clone()] && one_account_shown(listed) => {
+        [only]
+            if ctx.app_accounts == [ctx.account.clone()]
+                && one_account_shown(listed)
+                && !names_another_account(only, ctx.account) =>
+        {
             Label::Listed(only.clone())
         }
         _ => Label::Ambiguous(others),
@@ -196,19 +200,24 @@ fn one_account_shown(listed: &[String]) -> bool {
     }
 }
 
-/// The labels among `present` (a group's) that are this role's, as [`own_labels`] and
-/// [`from_list`] would name them: what a deletion of the role takes out.
+/// Whether a bracketed label shows another account's id.
+fn names_another_account(label: &str, account: &AccountId) -> bool {
+    label
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(shown, _)| AccountId::parse(shown).ok())
+        .is_some_and(|shown| shown != *account)
+}
+
+/// The labels among `present` (a group's) that can only be this role's: what a deletion of
+/// the role takes out. A label under an alias not configured in `ACCOUNT_ALIASES` is not
+/// among them (a group's labels, unlike Okta's list, do not show which accounts the app
+/// serves), so removals in multi-account apps need the aliases.
 pub fn own_labels_in(present: &[String], ctx: &LabelContext<'_>) -> Vec<String> {
-    let mut own: Vec<String> = own_labels(ctx)
+    own_labels(ctx)
         .into_iter()
         .filter(|label| present.contains(label))
-        .collect();
-    if let Label::Listed(label) = from_list(present, ctx)
-        && !own.contains(&label)
-    {
-        own.push(label);
-    }
-    own
+        .collect()
 }
 
 /// The label as `format` makes it, where Okta lists nothing to choose from.
@@ -355,10 +364,13 @@ mod tests {
             from_list(&listed, &case.ctx()),
             Label::Listed("[prod-main] -- Admin".into())
         );
-        assert_eq!(
-            own_labels_in(&listed, &case.ctx()),
-            ["[prod-main] -- Admin"]
-        );
+        // A deletion needs the alias configured to take such a label out.
+        assert!(own_labels_in(&listed, &case.ctx()).is_empty());
+        let other = strings(&["[444455556666] -- Admin"]);
+        assert!(matches!(
+            from_list(&other, &case.ctx()),
+            Label::Ambiguous(_)
+        ));
     }
 
     #[test]

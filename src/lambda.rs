@@ -82,8 +82,15 @@ async fn sweep<S: SecretSource>(deps: &Deps<S>, deadline: Option<Instant>) -> Re
         apply: true,
         remove_stale: deps.config.sweep_remove_stale,
         deadline,
+        in_lane: true,
     };
-    let report = sweep::run(deps, iam, &options, |_, _| {}).await?;
+    let report = match sweep::run(deps, iam, &options, |_, _| {}).await {
+        Ok(report) => report,
+        Err(err) => {
+            metrics::decision("failed", &format!("sweep_{}", err.kind()));
+            return Err(err);
+        }
+    };
     metrics::sweep(&report);
     tracing::info!(
         outcome = "swept",
@@ -208,15 +215,13 @@ async fn handle_message<S: SecretSource>(
         );
         return Ok(());
     }
+    // A sweep is never retried from the queue: the lane would wait behind it, and the next
+    // schedule runs it again anyway. Its failure is logged and counted.
     if is_scheduled(&envelope.event) {
-        return match sweep(deps, deadline).await {
-            Ok(_) => Ok(()),
-            Err(err) if err.retryable() => Err(err),
-            Err(err) => {
-                log_failure(&err);
-                park(deps, parked_body(&envelope, &err, None), id).await
-            }
-        };
+        if let Err(err) = sweep(deps, deadline).await {
+            log_failure(&err);
+        }
+        return Ok(());
     }
     match process(deps, envelope.clone(), deadline, Some(id)).await {
         Ok(_) => Ok(()),

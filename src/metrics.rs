@@ -54,6 +54,7 @@ pub fn sweep(report: &SweepReport) {
         ChangeStatus::Failed,
         ChangeStatus::NotReached,
         ChangeStatus::Planned,
+        ChangeStatus::Skipped,
     ] {
         let count = report.count(status);
         if count > 0 {
@@ -67,6 +68,8 @@ pub fn sweep(report: &SweepReport) {
         FindingKind::GroupMissing,
         FindingKind::GroupNotAssigned,
         FindingKind::Stale,
+        FindingKind::Failed,
+        FindingKind::NotReached,
     ] {
         let count = report.findings.iter().filter(|f| f.kind == kind).count();
         if count > 0 {
@@ -82,6 +85,7 @@ fn status_name(status: ChangeStatus) -> &'static str {
         ChangeStatus::AlreadyDone => "already_done",
         ChangeStatus::Failed => "failed",
         ChangeStatus::NotReached => "not_reached",
+        ChangeStatus::Skipped => "skipped",
     }
 }
 
@@ -93,6 +97,8 @@ fn finding_name(kind: FindingKind) -> &'static str {
         FindingKind::GroupMissing => "group_missing",
         FindingKind::GroupNotAssigned => "group_not_assigned",
         FindingKind::Stale => "stale",
+        FindingKind::Failed => "failed",
+        FindingKind::NotReached => "not_reached",
     }
 }
 

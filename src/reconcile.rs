@@ -31,6 +31,9 @@ pub struct GroupChange {
     /// The assignment as the listing gave it; `None` when the group has none yet.
     #[serde(skip)]
     pub assignment: Option<Assignment>,
+    /// The account and role of each label in `remove`, confirmed gone before the write.
+    #[serde(skip)]
+    pub stale_roles: Vec<(AccountId, RoleName)>,
 }
 
 /// Something an operator may want to know that the sweep does not change by itself.
@@ -59,6 +62,10 @@ pub enum FindingKind {
     GroupNotAssigned,
     /// A label the rules map to this group whose IAM role no longer exists.
     Stale,
+    /// An account (or app) the sweep could not cover: the detail says why.
+    Failed,
+    /// The deadline came before the sweep reached this account or app.
+    NotReached,
 }
 
 /// What the sweep found for one app.
@@ -85,9 +92,14 @@ pub fn plan_app(config: &Config, inputs: &AppInputs<'_>, remove_stale: bool) -> 
     let mut plan = AppPlan::default();
 
     // Assigned groups by name; a name held by several assigned groups is ambiguous and left.
+    // Okta's own groups only: an imported group of the same name is chosen (or passed over)
+    // as the event path chooses, when the group is looked up, and the built-in Everyone is
+    // never a target.
     let mut assigned: BTreeMap<&str, Vec<&ListedAssignment>> = BTreeMap::new();
     for listed in inputs.assignments {
-        if let Some(group) = listed.embedded.as_ref().and_then(|e| e.group.as_ref()) {
+        if let Some(group) = listed.embedded.as_ref().and_then(|e| e.group.as_ref())
+            && group.kind == "OKTA_GROUP"
+        {
             assigned
                 .entry(group.profile.name.as_str())
                 .or_default()
@@ -198,11 +210,15 @@ pub fn plan_app(config: &Config, inputs: &AppInputs<'_>, remove_stale: bool) -> 
         .iter()
         .map(|r| (r.account.to_string(), r.name.as_str().to_ascii_lowercase()))
         .collect();
-    let mut stale: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut stale: BTreeMap<String, Vec<(String, AccountId, RoleName)>> = BTreeMap::new();
     for (name, listed) in &assigned {
         let [listed] = listed.as_slice() else {
             continue;
         };
+        let group_id = listed.assignment.id.as_deref();
+        if config.rules.check_group(name, group_id).is_err() {
+            continue;
+        }
         for label in labels_of(listed) {
             let Some((account, role)) = owner_of(config, inputs, &label) else {
                 continue;
@@ -235,7 +251,10 @@ pub fn plan_app(config: &Config, inputs: &AppInputs<'_>, remove_stale: bool) -> 
                 },
             });
             if removable {
-                stale.entry((*name).to_owned()).or_default().push(label);
+                stale
+                    .entry((*name).to_owned())
+                    .or_default()
+                    .push((label, account, role));
             }
         }
     }
@@ -243,7 +262,10 @@ pub fn plan_app(config: &Config, inputs: &AppInputs<'_>, remove_stale: bool) -> 
     let names: BTreeSet<String> = wanted.keys().chain(stale.keys()).cloned().collect();
     for name in names {
         let add = wanted.remove(&name).unwrap_or_default();
-        let remove = stale.remove(&name).unwrap_or_default();
+        let stale_here = stale.remove(&name).unwrap_or_default();
+        let remove: Vec<String> = stale_here.iter().map(|(l, _, _)| l.clone()).collect();
+        let stale_roles: Vec<(AccountId, RoleName)> =
+            stale_here.into_iter().map(|(_, a, r)| (a, r)).collect();
         match assigned.get(name.as_str()).map(Vec::as_slice) {
             Some([listed]) => {
                 let present = labels_of(listed);
@@ -257,6 +279,7 @@ pub fn plan_app(config: &Config, inputs: &AppInputs<'_>, remove_stale: bool) -> 
                     group_id: listed.assignment.id.clone(),
                     add,
                     remove,
+                    stale_roles,
                     assignment: Some(listed.assignment.clone()),
                 });
             }
@@ -268,14 +291,18 @@ pub fn plan_app(config: &Config, inputs: &AppInputs<'_>, remove_stale: bool) -> 
                 detail: format!("several groups named {name:?} are assigned to app {app_id}"),
             }),
             None if add.is_empty() => {}
-            None => plan.changes.push(GroupChange {
-                app_id: app_id.to_owned(),
-                group_name: name,
-                group_id: None,
-                add,
-                remove: Vec::new(),
-                assignment: None,
-            }),
+            // Not assigned, or assigned only as an imported group: looked up as an event would.
+            None => {
+                plan.changes.push(GroupChange {
+                    app_id: app_id.to_owned(),
+                    group_name: name,
+                    group_id: None,
+                    add,
+                    remove: Vec::new(),
+                    stale_roles: Vec::new(),
+                    assignment: None,
+                });
+            }
         }
     }
     plan
@@ -300,9 +327,8 @@ fn owner_of(config: &Config, inputs: &AppInputs<'_>, label: &str) -> Option<(Acc
             .then_some((account, role));
     }
     // A bare label is the app's own account's, when the app serves exactly one.
-    let account = match (inputs.app.accounts.as_slice(), inputs.accounts) {
-        ([only], _) => only.clone(),
-        ([], [only]) => only.clone(),
+    let account = match inputs.app.accounts.as_slice() {
+        [only] => only.clone(),
         _ => return None,
     };
     let role = RoleName::parse(label).ok()?;

@@ -20,7 +20,7 @@ use crate::edit::{self, Edited, Target};
 use crate::error::Error;
 use crate::handler::{self, Deps};
 use crate::iam::{IamRole, RoleSource};
-use crate::okta::{Group, ListedAssignment};
+use crate::okta::{Group, ListedAssignment, OktaError};
 use crate::reconcile::{self, AppInputs, Finding, FindingKind, GroupChange};
 use crate::role::AccountId;
 use crate::secret::SecretSource;
@@ -47,6 +47,10 @@ pub struct SweepOptions {
     /// Remove labels whose role is gone (`SWEEP_REMOVE_STALE`, or the CLI's flag).
     pub remove_stale: bool,
     pub deadline: Option<Instant>,
+    /// Run in the one-at-a-time lane (the function): no other writer of ours runs meanwhile,
+    /// so a fresh listing may serve as a write's read. Outside it (the operator command), each
+    /// group is read again right before its write.
+    pub in_lane: bool,
 }
 
 /// What became of one group's change.
@@ -60,6 +64,8 @@ pub enum ChangeStatus {
     Failed,
     /// The deadline came first; the next sweep takes it up.
     NotReached,
+    /// Not made, for a reason given (the group's assignment was removed meanwhile).
+    Skipped,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -116,51 +122,80 @@ pub async fn run<S: SecretSource, R: RoleSource>(
     };
     let mut session = Session::start(&deps.tokens, options.deadline).await?;
 
-    // Each account's app; accounts sharing an app are planned together.
+    // Each account's app; accounts sharing an app are planned together. An account that
+    // cannot be covered is a finding: the others are swept all the same.
     let mut by_app: BTreeMap<String, (std::sync::Arc<crate::apps::App>, Vec<AccountId>)> =
         BTreeMap::new();
     for account in &accounts {
         let apps = &deps.apps;
         let found = session
             .call(|call| async move { apps.app_for(okta, &call, account).await })
-            .await?;
-        let app = match found {
-            AppFor::App(app) => app,
-            AppFor::None { rule, reason } => {
-                report
-                    .findings
-                    .push(account_finding(account, format!("{rule}: {reason}")));
+            .await;
+        let failure = match found {
+            Ok(AppFor::App(app)) if app.use_group_mapping => Error::AppUsesGroupMapping {
+                app_id: app.id.clone(),
+            },
+            Ok(AppFor::App(app)) => {
+                by_app
+                    .entry(app.id.clone())
+                    .or_insert_with(|| (app.clone(), Vec::new()))
+                    .1
+                    .push(account.clone());
                 continue;
             }
-            AppFor::Several { ids } => {
-                return Err(Error::AmbiguousApp {
-                    account: account.to_string(),
-                    ids,
-                });
+            Ok(AppFor::None { rule, reason }) => {
+                report.findings.push(account_finding(
+                    FindingKind::Skipped,
+                    account,
+                    format!("{rule}: {reason}"),
+                ));
+                continue;
             }
-            AppFor::Missing { app_id, variable } => {
-                return Err(Error::AppNotFound { app_id, variable });
-            }
+            Ok(AppFor::Several { ids }) => Error::AmbiguousApp {
+                account: account.to_string(),
+                ids,
+            },
+            Ok(AppFor::Missing { app_id, variable }) => Error::AppNotFound { app_id, variable },
+            Err(err) => err,
         };
-        if app.use_group_mapping {
-            return Err(Error::AppUsesGroupMapping {
-                app_id: app.id.clone(),
-            });
-        }
-        by_app
-            .entry(app.id.clone())
-            .or_insert_with(|| (app.clone(), Vec::new()))
-            .1
-            .push(account.clone());
+        report.findings.push(account_finding(
+            FindingKind::Failed,
+            account,
+            failure.chain(),
+        ));
     }
 
     let with_tags = config.naming.tag_key.is_some();
     let mut changes: Vec<(GroupChange, Instant)> = Vec::new();
     let mut listings: BTreeMap<String, Listing> = BTreeMap::new();
     for (app_id, (app, app_accounts)) in &by_app {
+        if !session.fits(Duration::ZERO) {
+            for account in app_accounts {
+                report.findings.push(account_finding(
+                    FindingKind::NotReached,
+                    account,
+                    "the deadline came first; the next sweep takes it up".to_owned(),
+                ));
+            }
+            continue;
+        }
         let mut roles: Vec<IamRole> = Vec::new();
+        let mut covered: Vec<AccountId> = Vec::new();
         for account in app_accounts {
-            roles.extend(iam.roles(account, with_tags).await.map_err(Error::Iam)?);
+            match iam.roles(account, with_tags).await {
+                Ok(found) => {
+                    roles.extend(found);
+                    covered.push(account.clone());
+                }
+                Err(err) => report.findings.push(account_finding(
+                    FindingKind::Failed,
+                    account,
+                    Error::Iam(err).chain(),
+                )),
+            }
+        }
+        if covered.is_empty() {
+            continue;
         }
         report.roles += roles.len();
         let apps = &deps.apps;
@@ -168,10 +203,11 @@ pub async fn run<S: SecretSource, R: RoleSource>(
         let listed = session
             .call(|call| async move { apps.labels(okta, &call, app_id, true).await })
             .await?;
+        // The listing's age is that of its first page.
+        let listed_at = Instant::now();
         let assignments = session
             .call(|call| async move { okta.list_assignments(&call, app_id).await })
             .await?;
-        let listed_at = Instant::now();
         listings.insert(app_id.to_owned(), Listing::new(&assignments, listed_at));
         let plan = reconcile::plan_app(
             config,
@@ -179,7 +215,7 @@ pub async fn run<S: SecretSource, R: RoleSource>(
                 app,
                 listed: listed.as_deref(),
                 assignments: &assignments,
-                accounts: app_accounts,
+                accounts: &covered,
                 roles: &roles,
             },
             options.remove_stale,
@@ -189,6 +225,7 @@ pub async fn run<S: SecretSource, R: RoleSource>(
     }
 
     let changes = find_unassigned_groups(deps, &mut session, changes, &mut report).await?;
+    let changes = confirm_stale(iam, changes, &mut report).await;
     let total = changes.len();
     let mut done = 0;
     for (change, _) in changes {
@@ -208,12 +245,23 @@ pub async fn run<S: SecretSource, R: RoleSource>(
             });
             continue;
         }
-        let listing = listings.get_mut(&change.app_id);
+        let listing = if options.in_lane {
+            listings.get_mut(&change.app_id)
+        } else {
+            None
+        };
         let result = apply_change(deps, &mut session, &change, listing).await;
         let (status, error) = match result {
-            Ok(Edited::Written { .. }) => (ChangeStatus::Applied, None),
-            Ok(Edited::Unchanged { .. }) => (ChangeStatus::AlreadyDone, None),
-            Ok(Edited::WouldWrite { .. }) => (ChangeStatus::Planned, None),
+            Ok(Applied::Edited(Edited::Written { .. })) => (ChangeStatus::Applied, None),
+            Ok(Applied::Edited(Edited::Unchanged { .. })) => (ChangeStatus::AlreadyDone, None),
+            Ok(Applied::Edited(Edited::WouldWrite { .. })) => (ChangeStatus::Planned, None),
+            Ok(Applied::Skipped(reason)) => (ChangeStatus::Skipped, Some(reason)),
+            Err(Error::Okta(OktaError::RateLimited { .. })) => (ChangeStatus::NotReached, None),
+            Err(err) if is_unknown_label(&err) => {
+                let (status, error) =
+                    add_one_by_one(deps, &mut session, &change, &mut report).await;
+                (status, error)
+            }
             Err(err) => {
                 tracing::error!(
                     group = change.group_name,
@@ -244,9 +292,90 @@ pub async fn run<S: SecretSource, R: RoleSource>(
     Ok(report)
 }
 
-fn account_finding(account: &AccountId, detail: String) -> Finding {
+/// Okta's 400 to a label it has not imported (labels made by `ROLE_LABEL_FORMAT` when the
+/// app's schema lists none are guesses Okta may refuse).
+fn is_unknown_label(err: &Error) -> bool {
+    matches!(err, Error::Okta(e) if e.status() == Some(reqwest::StatusCode::BAD_REQUEST)
+        && e.error_code() == Some("E0000001"))
+}
+
+/// After Okta refused a change's labels: each label alone, so that the ones Okta knows are
+/// written and the others become `not_imported` findings.
+async fn add_one_by_one<S: SecretSource>(
+    deps: &Deps<S>,
+    session: &mut Session<'_, S>,
+    change: &GroupChange,
+    report: &mut SweepReport,
+) -> (ChangeStatus, Option<String>) {
+    let mut written = 0;
+    for label in &change.add {
+        let single = GroupChange {
+            add: vec![label.clone()],
+            remove: Vec::new(),
+            stale_roles: Vec::new(),
+            ..change.clone()
+        };
+        match apply_change(deps, session, &single, None).await {
+            Ok(Applied::Edited(Edited::Written { .. })) => written += 1,
+            Ok(_) => {}
+            Err(err) if is_unknown_label(&err) => report.findings.push(Finding {
+                kind: FindingKind::NotImported,
+                account: String::new(),
+                role: label.clone(),
+                group: Some(change.group_name.clone()),
+                detail: format!(
+                    "okta refused the label {label:?}: refresh application data of app {}, or \
+                     check ROLE_LABEL_FORMAT",
+                    change.app_id
+                ),
+            }),
+            Err(err) => return (ChangeStatus::Failed, Some(err.chain())),
+        }
+    }
+    if written > 0 {
+        (ChangeStatus::Applied, None)
+    } else {
+        (
+            ChangeStatus::Skipped,
+            Some("okta knows none of the labels".to_owned()),
+        )
+    }
+}
+
+/// Keeps only the removals whose role IAM confirms gone: a listing of roles can lag one just
+/// created. A removal that cannot be confirmed is dropped and reported.
+async fn confirm_stale<R: RoleSource>(
+    iam: &R,
+    changes: Vec<(GroupChange, Instant)>,
+    report: &mut SweepReport,
+) -> Vec<(GroupChange, Instant)> {
+    let mut kept = Vec::with_capacity(changes.len());
+    for (mut change, listed_at) in changes {
+        let mut remove = Vec::new();
+        for (label, (account, role)) in change.remove.iter().zip(&change.stale_roles) {
+            match iam.exists(account, role).await {
+                Ok(false) => remove.push(label.clone()),
+                Ok(true) => {}
+                Err(err) => report.findings.push(Finding {
+                    kind: FindingKind::Failed,
+                    account: account.to_string(),
+                    role: role.to_string(),
+                    group: Some(change.group_name.clone()),
+                    detail: format!("label {label:?} not removed: {}", Error::Iam(err).chain()),
+                }),
+            }
+        }
+        change.remove = remove;
+        if !change.add.is_empty() || !change.remove.is_empty() {
+            kept.push((change, listed_at));
+        }
+    }
+    kept
+}
+
+fn account_finding(kind: FindingKind, account: &AccountId, detail: String) -> Finding {
     Finding {
-        kind: FindingKind::Skipped,
+        kind,
         account: account.to_string(),
         role: String::new(),
         group: None,
@@ -346,30 +475,39 @@ impl Listing {
     }
 }
 
+/// What [`apply_change`] did.
+enum Applied {
+    Edited(Edited),
+    /// Not written, and why.
+    Skipped(String),
+}
+
 /// Writes one group's change from a read no older than [`LISTING_FRESH`] (by Okta's clock), so
 /// that an edit made meanwhile by hand is kept: while the app's listing is short, it is read
-/// again whole when it ages (a page refreshes up to 200 groups); otherwise the group alone is
-/// read again.
+/// again whole when it ages (a page refreshes up to 200 groups); otherwise, and always outside
+/// the lane (`listing` is `None`), the group alone is read again.
 async fn apply_change<S: SecretSource>(
     deps: &Deps<S>,
     session: &mut Session<'_, S>,
     change: &GroupChange,
     listing: Option<&mut Listing>,
-) -> Result<Edited, Error> {
+) -> Result<Applied, Error> {
     let okta = &deps.okta;
     let group_id = change.group_id.as_deref().unwrap_or_default();
     let app_id = change.app_id.as_str();
     let _group_lock = deps.group_locks.lock(group_id).await;
+    // Fresh by Okta's clock: the same share of the rate-limit window on a simulator's faster one.
     let fresh_for = okta.clock().to_local(LISTING_FRESH);
     let latest = match listing {
         Some(listing) if listing.at.elapsed() < fresh_for => {
             listing.by_group.get(group_id).cloned()
         }
         Some(listing) if listing.pages <= RELIST_PAGES => {
+            listing.at = Instant::now();
             let assignments = session
                 .call(|call| async move { okta.list_assignments(&call, app_id).await })
                 .await?;
-            *listing = Listing::new(&assignments, Instant::now());
+            *listing = Listing::new(&assignments, listing.at);
             listing.by_group.get(group_id).cloned()
         }
         _ => {
@@ -378,6 +516,19 @@ async fn apply_change<S: SecretSource>(
                 .await?
         }
     };
+    if latest.is_none() {
+        if change.assignment.is_some() {
+            return Ok(Applied::Skipped(
+                "the group's assignment was removed since the listing: left as it is".to_owned(),
+            ));
+        }
+        if !deps.config.assign_unassigned_groups {
+            return Ok(Applied::Skipped(
+                "the group is not assigned to the app and ASSIGN_UNASSIGNED_GROUPS is false"
+                    .to_owned(),
+            ));
+        }
+    }
     let target = Target {
         app_id,
         group_id,
@@ -388,5 +539,7 @@ async fn apply_change<S: SecretSource>(
         add: change.add.clone(),
         remove: change.remove.clone(),
     };
-    edit::apply(okta, session, &target, latest, &edit).await
+    edit::apply(okta, session, &target, latest, &edit)
+        .await
+        .map(Applied::Edited)
 }

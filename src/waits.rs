@@ -115,6 +115,13 @@ pub fn wait_for(err: &Error) -> Option<Wait> {
             ),
             at_least: Duration::ZERO,
         }),
+        Error::Iam(err) if err.retryable() => Some(Wait {
+            reason: "iam_unavailable",
+            action: "iam kept failing (see the error): once it answers again, send this event \
+                     back to the work queue"
+                .to_owned(),
+            at_least: Duration::ZERO,
+        }),
         Error::Okta(OktaError::RateLimited { wait, .. }) => Some(Wait {
             reason: "rate_limited",
             action: "okta's rate limit for the app stayed spent: look for other clients using \

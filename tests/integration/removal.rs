@@ -171,3 +171,17 @@ async fn a_deletion_in_an_account_the_default_app_does_not_serve_touches_nothing
     assert_eq!(outcome.rule, Some("app-serves-other-accounts"));
     assert_eq!(world.writes().await, 0);
 }
+
+#[tokio::test]
+async fn a_deletion_whose_role_cannot_be_checked_in_iam_removes_nothing() {
+    let world = world_with_the_role_in_two_groups().await;
+    // No SWEEP_ROLE_NAME: the event's account cannot be read, so it is not known to be gone.
+    let iam = okta_role_sync::iam::Iam::new(helpers::moto_config(), None);
+    let deps = world.deps(&[]).with_iam(iam);
+
+    let err = handle(&deps, &event("delete-role.json")).await.unwrap_err();
+
+    assert_eq!(err.error_type(), "Permanent.IamUnavailable");
+    assert!(err.chain().contains("SWEEP_ROLE_NAME"), "{}", err.chain());
+    assert_eq!(world.writes().await, 0);
+}

@@ -251,3 +251,85 @@ async fn run_blocking(world: &World, account: &Account, args: &[&str]) -> (i32, 
     .await
     .expect("the command's thread")
 }
+
+#[tokio::test]
+async fn an_account_that_cannot_be_swept_is_reported_and_the_others_are_swept() {
+    let (world, account) = backfill_world().await;
+    let broken = "999900001111";
+    let map = format!("{broken}=0oa9missing000000000");
+    let deps = world.deps(&[
+        ("SWEEP_ACCOUNTS", &format!("{},{broken}", account.id)),
+        ("ACCOUNT_APP_MAP", &map),
+    ]);
+    let options = SweepOptions {
+        apply: true,
+        ..SweepOptions::default()
+    };
+
+    let report = sweep::run(&deps, &iam_source(), &options, |_, _| {})
+        .await
+        .unwrap();
+
+    assert_eq!(report.count(ChangeStatus::Applied), 2);
+    let failed: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Failed)
+        .collect();
+    assert_eq!(failed.len(), 1, "{report:#?}");
+    assert_eq!(failed[0].account, broken);
+    assert!(
+        failed[0].detail.contains("ACCOUNT_APP_MAP"),
+        "{}",
+        failed[0].detail
+    );
+    assert_eq!(cli::exit_code(&report), 1);
+}
+
+#[tokio::test]
+async fn another_account_is_never_read_with_the_functions_own_credentials() {
+    let (world, account) = backfill_world().await;
+    let deps = world.deps(&[("SWEEP_ACCOUNTS", &account.id)]);
+    let without_role = okta_role_sync::iam::Iam::new(helpers::moto_config(), None);
+    let options = SweepOptions {
+        apply: true,
+        ..SweepOptions::default()
+    };
+
+    let report = sweep::run(&deps, &without_role, &options, |_, _| {})
+        .await
+        .unwrap();
+
+    assert!(report.changes.is_empty(), "{report:#?}");
+    assert_eq!(report.findings.len(), 1);
+    assert!(
+        report.findings[0].detail.contains("SWEEP_ROLE_NAME"),
+        "{}",
+        report.findings[0].detail
+    );
+    assert_eq!(world.writes().await, 0);
+}
+
+#[tokio::test]
+async fn a_denied_group_keeps_its_stale_labels_even_when_removal_is_asked() {
+    let (world, account) = stale_world().await;
+    let deps = world.deps(&[
+        ("SWEEP_ACCOUNTS", &account.id),
+        ("DENIED_GROUPS", "GoneRole"),
+    ]);
+    let options = SweepOptions {
+        apply: true,
+        remove_stale: true,
+        ..SweepOptions::default()
+    };
+
+    let report = sweep::run(&deps, &iam_source(), &options, |_, _| {})
+        .await
+        .unwrap();
+
+    assert!(report.changes.is_empty(), "{report:#?}");
+    assert_eq!(
+        world.saml_roles("00ggonerole000000001").await,
+        ["GoneRole", "ReadOnly"]
+    );
+}
