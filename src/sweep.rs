@@ -158,11 +158,14 @@ pub async fn run<S: SecretSource, R: RoleSource>(
             Ok(AppFor::Missing { app_id, variable }) => Error::AppNotFound { app_id, variable },
             Err(err) => err,
         };
-        report.findings.push(account_finding(
-            FindingKind::Failed,
-            account,
-            failure.chain(),
-        ));
+        let kind = if is_rate_limited(&failure) {
+            FindingKind::NotReached
+        } else {
+            FindingKind::Failed
+        };
+        report
+            .findings
+            .push(account_finding(kind, account, failure.chain()));
     }
 
     let with_tags = config.naming.tag_key.is_some();
@@ -202,12 +205,30 @@ pub async fn run<S: SecretSource, R: RoleSource>(
         let app_id = app_id.as_str();
         let listed = session
             .call(|call| async move { apps.labels(okta, &call, app_id, true).await })
-            .await?;
+            .await;
         // The listing's age is that of its first page.
         let listed_at = Instant::now();
-        let assignments = session
-            .call(|call| async move { okta.list_assignments(&call, app_id).await })
-            .await?;
+        let read = match listed {
+            Ok(listed) => session
+                .call(|call| async move { okta.list_assignments(&call, app_id).await })
+                .await
+                .map(|assignments| (listed, assignments)),
+            Err(err) => Err(err),
+        };
+        let (listed, assignments) = match read {
+            Ok(read) => read,
+            Err(err) if is_rate_limited(&err) => {
+                for account in &covered {
+                    report.findings.push(account_finding(
+                        FindingKind::NotReached,
+                        account,
+                        err.chain(),
+                    ));
+                }
+                continue;
+            }
+            Err(err) => return Err(err),
+        };
         listings.insert(app_id.to_owned(), Listing::new(&assignments, listed_at));
         let plan = reconcile::plan_app(
             config,
@@ -256,7 +277,7 @@ pub async fn run<S: SecretSource, R: RoleSource>(
             Ok(Applied::Edited(Edited::Unchanged { .. })) => (ChangeStatus::AlreadyDone, None),
             Ok(Applied::Edited(Edited::WouldWrite { .. })) => (ChangeStatus::Planned, None),
             Ok(Applied::Skipped(reason)) => (ChangeStatus::Skipped, Some(reason)),
-            Err(Error::Okta(OktaError::RateLimited { .. })) => (ChangeStatus::NotReached, None),
+            Err(err) if is_rate_limited(&err) => (ChangeStatus::NotReached, None),
             Err(err) if is_unknown_label(&err) => {
                 let (status, error) =
                     add_one_by_one(deps, &mut session, &change, &mut report).await;
@@ -290,6 +311,11 @@ pub async fn run<S: SecretSource, R: RoleSource>(
         });
     }
     Ok(report)
+}
+
+/// A rate-limit wait that would end past the deadline: the next sweep takes it up.
+fn is_rate_limited(err: &Error) -> bool {
+    matches!(err, Error::Okta(OktaError::RateLimited { .. }))
 }
 
 /// Okta's 400 to a label it has not imported (labels made by `ROLE_LABEL_FORMAT` when the

@@ -333,3 +333,94 @@ async fn a_denied_group_keeps_its_stale_labels_even_when_removal_is_asked() {
         ["GoneRole", "ReadOnly"]
     );
 }
+
+#[tokio::test]
+async fn labels_okta_refuses_become_findings_and_the_others_are_still_written() {
+    // The schema lists no labels, so the sweep writes labels as the format makes them, and
+    // Okta refuses the one it has not imported.
+    let account = Account::new().await;
+    let mut org = in_account(
+        &account,
+        seed(
+            &["Admin", "Auditor"],
+            json!([group(
+                "00gteam0000000000001",
+                &format!("team-{}", account.id)
+            )]),
+            json!([{"appId": helpers::APP_ID, "groupId": "00gteam0000000000001", "priority": 1,
+                    "profile": {"samlRoles": []}}]),
+        ),
+    );
+    org["apps"][0]["schemaListsRoles"] = json!(false);
+    let world = World::new(org).await;
+    for role in ["Admin", "Auditor", "Unknown"] {
+        account.create_role(role, "/", true).await;
+    }
+    let deps = world.deps(&[
+        ("SWEEP_ACCOUNTS", &account.id),
+        ("GROUP_NAME_TEMPLATE", "team-{account}"),
+    ]);
+    let options = SweepOptions {
+        apply: true,
+        ..SweepOptions::default()
+    };
+
+    let report = sweep::run(&deps, &iam_source(), &options, |_, _| {})
+        .await
+        .unwrap();
+
+    assert_eq!(report.count(ChangeStatus::Applied), 1, "{report:#?}");
+    let mut written = world.saml_roles("00gteam0000000000001").await;
+    written.sort();
+    assert_eq!(written, ["Admin", "Auditor"]);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::NotImported && f.role == "Unknown"),
+        "{report:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limit_that_outlasts_the_deadline_leaves_changes_not_reached_not_failed() {
+    let (world, account) = backfill_world().await;
+    let deps = world.deps(&[("SWEEP_ACCOUNTS", &account.id)]);
+    // Spend the app bucket with this token too, until Okta answers 429.
+    let http = reqwest::Client::new();
+    for _ in 0..10_000 {
+        let status = http
+            .get(format!(
+                "{}/api/v1/apps/{}/groups",
+                world.sim_url(),
+                helpers::APP_ID
+            ))
+            .header("Authorization", format!("SSWS {}", world.token))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+    }
+    let options = SweepOptions {
+        apply: true,
+        deadline: Some(std::time::Instant::now() + std::time::Duration::from_secs(20)),
+        ..SweepOptions::default()
+    };
+
+    let report = sweep::run(&deps, &iam_source(), &options, |_, _| {}).await;
+
+    let report = report.unwrap();
+    assert_eq!(report.count(ChangeStatus::Failed), 0, "{report:#?}");
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::NotReached),
+        "{report:#?}"
+    );
+    assert_eq!(cli::exit_code(&report), 0);
+    assert_eq!(world.writes().await, 0);
+}
