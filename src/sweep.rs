@@ -169,7 +169,7 @@ pub async fn run<S: SecretSource, R: RoleSource>(
     }
 
     let with_tags = config.naming.tag_key.is_some();
-    let mut changes: Vec<(GroupChange, Instant)> = Vec::new();
+    let mut changes: Vec<GroupChange> = Vec::new();
     let mut listings: BTreeMap<String, Listing> = BTreeMap::new();
     for (app_id, (app, app_accounts)) in &by_app {
         if !session.fits(Duration::ZERO) {
@@ -242,14 +242,14 @@ pub async fn run<S: SecretSource, R: RoleSource>(
             options.remove_stale,
         );
         report.findings.extend(plan.findings);
-        changes.extend(plan.changes.into_iter().map(|c| (c, listed_at)));
+        changes.extend(plan.changes);
     }
 
     let changes = find_unassigned_groups(deps, &mut session, changes, &mut report).await?;
     let changes = confirm_stale(iam, changes, &mut report).await;
     let total = changes.len();
     let mut done = 0;
-    for (change, _) in changes {
+    for change in changes {
         if !options.apply {
             report.changes.push(ChangeResult {
                 change,
@@ -372,11 +372,11 @@ async fn add_one_by_one<S: SecretSource>(
 /// created. A removal that cannot be confirmed is dropped and reported.
 async fn confirm_stale<R: RoleSource>(
     iam: &R,
-    changes: Vec<(GroupChange, Instant)>,
+    changes: Vec<GroupChange>,
     report: &mut SweepReport,
-) -> Vec<(GroupChange, Instant)> {
+) -> Vec<GroupChange> {
     let mut kept = Vec::with_capacity(changes.len());
-    for (mut change, listed_at) in changes {
+    for mut change in changes {
         let mut remove = Vec::new();
         for (label, (account, role)) in change.remove.iter().zip(&change.stale_roles) {
             match iam.exists(account, role).await {
@@ -393,7 +393,7 @@ async fn confirm_stale<R: RoleSource>(
         }
         change.remove = remove;
         if !change.add.is_empty() || !change.remove.is_empty() {
-            kept.push((change, listed_at));
+            kept.push(change);
         }
     }
     kept
@@ -414,12 +414,12 @@ fn account_finding(kind: FindingKind, account: &AccountId, detail: String) -> Fi
 async fn find_unassigned_groups<S: SecretSource>(
     deps: &Deps<S>,
     session: &mut Session<'_, S>,
-    changes: Vec<(GroupChange, Instant)>,
+    changes: Vec<GroupChange>,
     report: &mut SweepReport,
-) -> Result<Vec<(GroupChange, Instant)>, Error> {
+) -> Result<Vec<GroupChange>, Error> {
     let okta = &deps.okta;
     let config = &deps.config;
-    let unfound = changes.iter().filter(|(c, _)| c.group_id.is_none()).count();
+    let unfound = changes.iter().filter(|c| c.group_id.is_none()).count();
     let everything: Option<Vec<Group>> = if unfound > LOOKUPS_BEFORE_LISTING {
         Some(
             session
@@ -430,9 +430,9 @@ async fn find_unassigned_groups<S: SecretSource>(
         None
     };
     let mut found = Vec::with_capacity(changes.len());
-    for (mut change, listed_at) in changes {
+    for mut change in changes {
         if change.group_id.is_some() {
-            found.push((change, listed_at));
+            found.push(change);
             continue;
         }
         let name = change.group_name.as_str();
@@ -464,7 +464,7 @@ async fn find_unassigned_groups<S: SecretSource>(
                     ));
                 } else {
                     change.group_id = Some(group.id);
-                    found.push((change, listed_at));
+                    found.push(change);
                 }
             }
             GroupChoice::NotFound { .. } => report.findings.push(finding(
