@@ -57,30 +57,31 @@ impl Queues {
 
     /// Puts a due event on the work queue. `dedup_id` makes a repeated forward a no-op.
     pub async fn work(&self, body: String, dedup_id: &str) -> Result<(), QueueError> {
-        self.client
-            .send_message()
-            .queue_url(&self.urls.work)
-            .message_body(body)
-            .message_group_id(MESSAGE_GROUP)
-            .message_deduplication_id(dedup_id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|err| queue_error(&self.urls.work, err))
+        self.send_in_lane(&self.urls.work, body, dedup_id).await
     }
 
     /// Puts an event an operator must act on on the parked queue.
     pub async fn park(&self, body: String, dedup_id: &str) -> Result<(), QueueError> {
+        self.send_in_lane(&self.urls.parked, body, dedup_id).await
+    }
+
+    /// Sends to a FIFO queue, in the one message group.
+    async fn send_in_lane(
+        &self,
+        queue: &str,
+        body: String,
+        dedup_id: &str,
+    ) -> Result<(), QueueError> {
         self.client
             .send_message()
-            .queue_url(&self.urls.parked)
+            .queue_url(queue)
             .message_body(body)
             .message_group_id(MESSAGE_GROUP)
             .message_deduplication_id(dedup_id)
             .send()
             .await
             .map(|_| ())
-            .map_err(|err| queue_error(&self.urls.parked, err))
+            .map_err(|err| queue_error(queue, err))
     }
 }
 
@@ -91,7 +92,7 @@ where
 {
     QueueError {
         queue: queue.to_owned(),
-        code: err.code().unwrap_or("Unknown").to_owned(),
+        code: crate::aws::error_code(&err),
         source: Box::new(err),
     }
 }

@@ -222,6 +222,6 @@ async fn seeds_built_in_rust_work_like_json_ones() {
 fn the_demo_seed_loads() {
     let seed: OrgSeed =
         serde_json::from_str(include_str!("../seeds/demo.json")).expect("demo seed parses");
-    assert_eq!(seed.tokens, ["demo-token-not-secret"]);
+    assert_eq!(seed.tokens, ["demo-not-secret"]);
     Simulator::new().add_org(seed).expect("demo seed accepted");
 }

@@ -327,7 +327,7 @@ async fn the_binarys_clock_scale_flag_overrides_the_seed() {
         addr,
         Method::GET,
         "/__sim/clock",
-        Some("SSWS demo-token-not-secret"),
+        Some("SSWS demo-not-secret"),
         None,
     )
     .await;

@@ -159,13 +159,7 @@ pub fn sim_address() -> &'static str {
 
 /// A Secrets Manager client on moto.
 pub fn secrets_client() -> aws_sdk_secretsmanager::Client {
-    let config = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .endpoint_url(&services().moto)
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(config)
+    aws_sdk_secretsmanager::Client::new(&moto_config())
 }
 
 /// The AWS settings of a client on moto, as `aws_config::load_from_env` would give them.
@@ -270,13 +264,7 @@ impl Account {
 
 /// An SQS client on moto.
 pub fn sqs_client() -> aws_sdk_sqs::Client {
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .endpoint_url(&services().moto)
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
+    aws_sdk_sqs::Client::new(&moto_config())
 }
 
 /// The three queues of the deployed design, new on moto.

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::assign::group;
 use crate::helpers::{self, Account, World, iam_source, seed};
 use okta_role_sync::cli;
+use okta_role_sync::ratelimit::OktaClock;
 use okta_role_sync::reconcile::FindingKind;
 use okta_role_sync::sweep::{self, ChangeStatus, SweepOptions, SweepReport};
 
@@ -18,8 +19,13 @@ const LABELS: &[&str] = &[
 /// Admin's group is assigned without it, Auditor's is not assigned, Builder has no group,
 /// NotImportedYet has a group but no label in Okta, Ec2Worker trusts no SAML provider.
 async fn backfill_world() -> (World, Account) {
+    backfill_world_at(1.0).await
+}
+
+/// As [`backfill_world`], with Okta's clock at `clock_scale` times ours.
+async fn backfill_world_at(clock_scale: f64) -> (World, Account) {
     let account = Account::new().await;
-    let world = World::new(in_account(
+    let mut org = in_account(
         &account,
         seed(
             LABELS,
@@ -33,8 +39,9 @@ async fn backfill_world() -> (World, Account) {
                 "profile": {"role": "ReadOnly", "samlRoles": ["ReadOnly"]}
             }]),
         ),
-    ))
-    .await;
+    );
+    org["clockScale"] = json!(clock_scale);
+    let world = World::new(org).await;
     for role in ["Admin", "Auditor", "Builder", "NotImportedYet"] {
         account.create_role(role, "/", true).await;
     }
@@ -384,8 +391,10 @@ async fn labels_okta_refuses_become_findings_and_the_others_are_still_written() 
 
 #[tokio::test]
 async fn a_rate_limit_that_outlasts_the_deadline_leaves_changes_not_reached_not_failed() {
-    let (world, account) = backfill_world().await;
-    let deps = world.deps(&[("SWEEP_ACCOUNTS", &account.id)]);
+    // Okta's minute lasts 100 of ours, so the spent bucket cannot reset within the deadline
+    // whenever in the window the test starts.
+    let (world, account) = backfill_world_at(0.01).await;
+    let deps = world.deps_scaled(OktaClock::scaled(0.01), &[("SWEEP_ACCOUNTS", &account.id)]);
     // Spend the app bucket with this token too, until Okta answers 429.
     let http = reqwest::Client::new();
     for _ in 0..10_000 {
